@@ -1,0 +1,3 @@
+//! Intake: taking envelopes from scanners into the store.
+//!
+//! Filled in by the pipeline (issue #5).
