@@ -74,7 +74,10 @@ fn ink(img: &mut GrayImage, x: i64, y: i64, c: f32, gray: u8) {
 #[allow(clippy::too_many_arguments)]
 fn draw_text(img: &mut GrayImage, fonts: &FontSet, font: Font, em_px: f32, x: f32, y: f32, text: &str, gray: u8) {
     let face = fonts.face(font);
-    let Some(scale) = face.pt_to_px_scale(em_px) else { return };
+    // ab_glyph's PxScale is the pixel height of ascent - descent, not the em: scale the em to
+    // `em_px` (its `pt_to_px_scale` assumes 96 dpi screens and would draw 4/3 too large).
+    let upem = face.units_per_em().unwrap_or(1000.0);
+    let scale = ab_glyph::PxScale::from(em_px * face.height_unscaled() / upem);
     let scaled = face.as_scaled(scale);
     let mut caret = x;
     let mut prev = None;
@@ -122,6 +125,31 @@ fn draw_segment(img: &mut GrayImage, a: (f32, f32), b: (f32, f32), t: f32, gray:
             let d = ((px - cx).powi(2) + (py - cy).powi(2)).sqrt();
             let cov = (r + 0.5 - d).clamp(0.0, 1.0);
             ink(img, xx, yy, cov, gray);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::DocBuilder;
+    use crate::fonts::{self, Font};
+    use mailroom_domain::Class;
+
+    /// Regression: text was drawn 4/3 too large (ab_glyph's pt_to_px_scale assumes 96 dpi), so
+    /// printed lines overflowed the widths the layouts measured.
+    #[test]
+    fn rendered_text_is_as_wide_as_measured_in_every_face() {
+        let text = "Remboursement MMMM 1 234,56";
+        for font in Font::ALL {
+            let mut b = DocBuilder::new(Class::Other, "test");
+            b.text(20.0, 50.0, font, 12.0, text);
+            let img = render(&b.finish().pages[0], 300).unwrap();
+            let ink: Vec<u32> = img.enumerate_pixels().filter(|(_, _, p)| p.0[0] < 128).map(|(x, _, _)| x).collect();
+            let (min, max) = (*ink.iter().min().unwrap(), *ink.iter().max().unwrap());
+            let measured = mm_to_px(fonts::width_mm(font, 12.0, text), 300);
+            let drawn = (max - min) as f32;
+            assert!((drawn - measured).abs() < measured * 0.06, "{font:?}: drawn {drawn:.0} px, measured {measured:.0} px");
         }
     }
 }

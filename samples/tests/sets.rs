@@ -106,3 +106,50 @@ fn class_mix_is_realistic_over_300_envelopes() {
     assert_eq!(docs_per_env[0] + docs_per_env[5], 0, "envelopes hold 1 to 4 documents: {docs_per_env:?}");
     assert!(docs_per_env[1] > 0 && docs_per_env[2] > 0 && docs_per_env[3] + docs_per_env[4] > 0, "{docs_per_env:?}");
 }
+
+/// The boxes in meta/ point at ink in the stored image, through skew and quarter turns: the
+/// evaluation of field boxes depends on it.
+#[test]
+fn meta_field_boxes_point_at_ink_in_the_stored_images() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 30, 2024, &|_| {}).unwrap();
+    let mut checked = 0;
+    let mut turned = 0;
+    for entry in std::fs::read_dir(dir.path().join("meta")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() == "set.json" {
+            continue;
+        }
+        let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let id = meta["envelope"].as_str().unwrap();
+        for page in meta["pages"].as_array().unwrap() {
+            let file = page["file"].as_str().unwrap();
+            // One image per file: PNG and JPEG pages (TIFF and PDF hold several).
+            if !(file.ends_with(".png") || file.ends_with(".jpg")) {
+                continue;
+            }
+            let img = image::open(dir.path().join("envelopes").join(id).join(file)).unwrap().to_luma8();
+            assert_eq!((img.width(), img.height()), (page["width"].as_u64().unwrap() as u32, page["height"].as_u64().unwrap() as u32));
+            for f in page["fields"].as_array().unwrap() {
+                let b: Vec<u32> = f["bbox"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+                let mut dark = 0u32;
+                let mut all = 0u32;
+                for y in b[1]..b[3].min(img.height()) {
+                    for x in b[0]..b[2].min(img.width()) {
+                        all += 1;
+                        if img.get_pixel(x, y).0[0] < 110 {
+                            dark += 1;
+                        }
+                    }
+                }
+                assert!(all > 0 && dark * 50 >= all, "{id} page {}: box of {} {:?} holds no ink ({dark}/{all})", page["page"], f["key"], b);
+                checked += 1;
+                if page["quarter_turns"].as_u64().unwrap() != 0 {
+                    turned += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} field boxes checked");
+    println!("{checked} field boxes point at ink, {turned} of them on turned pages");
+}

@@ -1,0 +1,71 @@
+//! What the stage says about each page.
+
+use mailroom_domain::Confidence;
+use serde::{Deserialize, Serialize};
+
+/// A box `[x0, y0, x1, y1]` in pixels of the page image as decoded, before any rotation the stage
+/// applied (RESULTS.md). For a born-digital PDF page, which has no pixels, the page is taken at
+/// [`TEXT_LAYER_DPI`].
+pub type BBox = [u32; 4];
+
+/// The resolution at which born-digital PDF pages are given pixel coordinates.
+pub const TEXT_LAYER_DPI: u32 = 300;
+
+/// One word, as read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    pub text: String,
+    pub bbox: BBox,
+    /// Tesseract's word confidence scaled to [0, 1]; 1 for a text layer.
+    pub confidence: Confidence,
+}
+
+/// Where a page's text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Recognised by Tesseract from the page's pixels.
+    Ocr,
+    /// Taken from a born-digital PDF's text layer; no OCR.
+    TextLayer,
+    /// The page has no ink; nothing was read.
+    Blank,
+}
+
+/// Where the time of a page went, in milliseconds, as measured inside the worker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Parsing the file and decoding the page's pixels (or its text layer).
+    pub decode_ms: f64,
+    /// Blank detection, scaling, orientation and deskew.
+    pub clean_ms: f64,
+    /// Inside Tesseract's recognition, all attempts included.
+    pub recognize_ms: f64,
+}
+
+/// One page, read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageText {
+    /// 1-based over the whole envelope (SAMPLES.md).
+    pub page: u32,
+    /// The text in reading order: lines separated by `\n`, blocks by a blank line.
+    pub text: String,
+    pub words: Vec<Word>,
+    /// Mean word confidence; 1 for a text layer, 0 for a blank page.
+    pub confidence: Confidence,
+    /// Clockwise rotation applied before reading: 0, 90, 180 or 270 degrees.
+    pub rotation: u32,
+    /// Small-angle skew corrected before reading, in degrees (positive: the lines descended to the
+    /// right).
+    pub deskew_deg: f32,
+    pub blank: bool,
+    pub source: Source,
+    /// Wall time of the page, from the request to the answer.
+    pub elapsed_ms: u64,
+    /// Size of the page image as decoded (for a text layer: at [`TEXT_LAYER_DPI`]).
+    pub width: u32,
+    pub height: u32,
+    /// Resolution of the page image, from the file or estimated from an A4 sheet.
+    pub dpi: u32,
+    pub timings: Timings,
+}

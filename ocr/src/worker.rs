@@ -1,0 +1,390 @@
+//! The worker process: one Tesseract engine, fed pages by the parent over stdin/stdout.
+//!
+//! Everything that parses untrusted bytes runs here: image and PDF decoders, poppler, Tesseract.
+//! The worker sets its own memory limit (`RLIMIT_AS`), dies with its parent (`PR_SET_PDEATHSIG`)
+//! and insists on `OMP_THREAD_LIMIT=1` (re-executing itself with it when started without), since
+//! libgomp reads that variable once, when libtesseract is loaded.
+
+use crate::clean::{self, Geometry};
+use crate::decode::{self, Decoded};
+use crate::engine::{Engine, RawWord};
+use crate::page::{PageText, Source, Timings, Word};
+use crate::pdf::{self, PdfPage};
+use crate::protocol::{Fault, FaultKind, Misbehaviour, PageInfo, Request, Response, read_frame, write_frame};
+use crate::{FileKind, Limits, Orientation, Settings, TEXT_LAYER_DPI};
+use image::GrayImage;
+use mailroom_domain::Confidence;
+use std::io::{BufReader, BufWriter};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Set in the environment of every worker the parent starts, so that a host binary that calls
+/// [`run_if_worker`] knows to serve instead of running its own `main`.
+pub const WORKER_ENV: &str = "MAILROOM_OCR_WORKER_MODE";
+/// Set to 1 to let the test hooks of [`Misbehaviour`] act.
+pub(crate) const FAULTS_ENV: &str = "MAILROOM_OCR_FAULTS";
+
+static HOST_IS_WORKER: AtomicBool = AtomicBool::new(false);
+
+/// Lets a host binary serve as its own OCR worker: call it first thing in `main`. When the
+/// process was started as a worker it serves and exits; otherwise it returns, and readers made
+/// later in this process start workers from this same executable (no separate worker binary
+/// to deploy or keep in step).
+pub fn run_if_worker() {
+    if std::env::var_os(WORKER_ENV).is_some() {
+        serve();
+    }
+    HOST_IS_WORKER.store(true, Ordering::Relaxed);
+}
+
+/// Whether [`run_if_worker`] was called in this process.
+pub(crate) fn host_is_worker() -> bool {
+    HOST_IS_WORKER.load(Ordering::Relaxed)
+}
+
+/// Serves requests on stdin/stdout until stdin closes, then exits the process.
+pub fn serve() -> ! {
+    ensure_single_thread_openmp();
+    // SAFETY: prctl with PR_SET_PDEATHSIG only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+    }
+    let code = match serve_loop() {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("mailroom-ocr-worker: {e}");
+            1
+        }
+    };
+    std::process::exit(code)
+}
+
+/// Re-executes this program with `OMP_THREAD_LIMIT=1` unless it already has it: too late to set
+/// it from here, libgomp has read the environment when libtesseract was loaded.
+fn ensure_single_thread_openmp() {
+    if std::env::var("OMP_THREAD_LIMIT").as_deref() == Ok("1") {
+        return;
+    }
+    use std::os::unix::process::CommandExt as _;
+    if let Ok(exe) = std::env::current_exe() {
+        let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("OMP_THREAD_LIMIT", "1").exec();
+        eprintln!("mailroom-ocr-worker: could not re-execute with OMP_THREAD_LIMIT=1: {err}");
+    }
+    std::process::exit(1);
+}
+
+fn set_memory_limit(bytes: u64) {
+    if bytes == 0 {
+        return;
+    }
+    let lim = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
+    // SAFETY: plain system call on a local struct.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_AS, &lim);
+    }
+}
+
+fn serve_loop() -> std::io::Result<()> {
+    let mut input = BufReader::new(std::io::stdin().lock());
+    let mut output = BufWriter::new(std::io::stdout().lock());
+    let Some((Request::Init { settings, limits }, _)) = read_frame::<Request>(&mut input, 0)? else {
+        return Err(std::io::Error::other("the first request must be Init"));
+    };
+    set_memory_limit(limits.worker_memory_bytes);
+    let mut engine = match Engine::new(&settings.languages) {
+        Ok(e) => e,
+        Err(reason) => {
+            write_frame(&mut output, &Response::Fault(Fault::new(0, FaultKind::Engine, reason)), &[])?;
+            return Ok(());
+        }
+    };
+    // Tesseract's warnings ("Estimating resolution…") go nowhere; the parent has our stderr
+    // only to learn why we died.
+    let _ = engine.set_variable("debug_file", "/dev/null");
+    write_frame(&mut output, &Response::Ready, &[])?;
+    let faults = std::env::var(FAULTS_ENV).as_deref() == Ok("1");
+    let max_payload = usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX);
+    while let Some((req, payload)) = read_frame::<Request>(&mut input, max_payload)? {
+        let resp = match req {
+            Request::Init { .. } => Response::Fault(Fault::new(0, FaultKind::Engine, "the worker is already initialised")),
+            Request::Probe { kind } => guard(0, || probe(&payload, kind, &limits).map(|pages| Response::Probed { pages })),
+            Request::Page { kind, index } => {
+                let deadline = Instant::now() + limits.page_timeout;
+                guard(index, || read_page(&mut engine, &payload, kind, index, &settings, &limits, deadline).map(|p| Response::Page(Box::new(p))))
+            }
+            Request::Misbehave { how } if faults => guard(0, || misbehave(how)),
+            Request::Misbehave { .. } => Response::Fault(Fault::new(0, FaultKind::Engine, "test hooks are off")),
+        };
+        write_frame(&mut output, &resp, &[])?;
+    }
+    Ok(())
+}
+
+/// Runs `f`, turning an error into a `Fault` response and a panic into one too (a panic is a bug
+/// of ours that this page triggered; the worker carries on).
+fn guard(index: u32, f: impl FnOnce() -> Result<Response, Fault>) -> Response {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(fault)) => Response::Fault(fault),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Response::Fault(Fault::new(index, FaultKind::Damaged, format!("the page could not be read (internal error: {msg})")))
+        }
+    }
+}
+
+fn misbehave(how: Misbehaviour) -> Result<Response, Fault> {
+    match how {
+        Misbehaviour::Segfault => {
+            // SAFETY: deliberately not: this is the test of what happens when a library does it.
+            unsafe { libc::raise(libc::SIGSEGV) };
+        }
+        Misbehaviour::Abort => std::process::abort(),
+        Misbehaviour::StackOverflow => {
+            fn down(n: u64, pad: &mut [u8; 4096]) -> u64 {
+                pad[(n % 4096) as usize] = n as u8;
+                if n == u64::MAX {
+                    return 0;
+                }
+                let mut next = [0u8; 4096];
+                down(n + 1, &mut next) + u64::from(std::hint::black_box(pad)[0])
+            }
+            let mut pad = [0u8; 4096];
+            let _ = down(0, &mut pad);
+        }
+        Misbehaviour::Loop => loop {
+            std::hint::spin_loop();
+        },
+        Misbehaviour::Allocate => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                let mut v = vec![0u8; 64 << 20];
+                v.iter_mut().step_by(4096).for_each(|b| *b = 1);
+                hoard.push(v);
+            }
+        }
+        Misbehaviour::Panic => panic!("a deliberate panic"),
+    }
+    Ok(Response::Ready)
+}
+
+fn probe(bytes: &[u8], kind: FileKind, limits: &Limits) -> Result<Vec<PageInfo>, Fault> {
+    match kind {
+        FileKind::Pdf => pdf::probe(bytes, limits),
+        _ => decode::probe_image(bytes, kind, limits),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Reads one page: decode, clean up, OCR (or take the text layer), map boxes back.
+pub(crate) fn read_page(
+    engine: &mut Engine,
+    bytes: &[u8],
+    kind: FileKind,
+    index: u32,
+    settings: &Settings,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<PageText, Fault> {
+    let t0 = Instant::now();
+    let decoded = match kind {
+        FileKind::Pdf => match pdf::read_page(bytes, index, limits, deadline)? {
+            PdfPage::Image(d) => d,
+            PdfPage::Text { words, width, height } => {
+                let mut timings = Timings { decode_ms: ms(t0.elapsed()), ..Timings::default() };
+                timings.clean_ms = 0.0;
+                let words: Vec<(RawWord, [u32; 4])> =
+                    words.into_iter().map(|w| { let b = [w.left, w.top, w.left + w.width, w.top + w.height]; (w, b) }).collect();
+                return Ok(page_text(&words, Source::TextLayer, 1.0, 0, 0.0, width, height, TEXT_LAYER_DPI, timings));
+            }
+        },
+        _ => decode::decode_image(bytes, kind, index, limits).map_err(|f| Fault { index, ..f })?,
+    };
+    let Decoded { img, dpi } = decoded;
+    let (width, height) = img.dimensions();
+    let dpi = effective_dpi(dpi, width, height);
+    let mut timings = Timings { decode_ms: ms(t0.elapsed()), ..Timings::default() };
+    let t1 = Instant::now();
+    if settings.blank_ink_per_10k > 0 && clean::ink_per_10k(&img, dpi) < settings.blank_ink_per_10k {
+        timings.clean_ms = ms(t1.elapsed());
+        return Ok(page_text(&[], Source::Blank, 0.0, 0, 0.0, width, height, dpi, timings));
+    }
+    let (small, scale, work_dpi) = if settings.downscale_above_dpi > 0 && dpi > settings.downscale_above_dpi {
+        let factor = dpi as f32 / settings.target_dpi as f32;
+        (clean::downscale(&img, factor), factor, settings.target_dpi)
+    } else {
+        (img, 1.0, dpi)
+    };
+    let mut clock = Clock { clean_ms: ms(t1.elapsed()), recognize_ms: 0.0 };
+    let page = Prepared { small: &small, scale, dpi: work_dpi, width, height, index };
+    let best = match settings.orientation {
+        Orientation::Off => page.attempt(0, engine, settings, &mut clock)?,
+        Orientation::Osd => {
+            let t = Instant::now();
+            let turn = osd_turn(engine, &small, work_dpi, settings);
+            clock.clean_ms += ms(t.elapsed());
+            page.attempt(turn, engine, settings, &mut clock)?
+        }
+        Orientation::OsdWhenUnsure => {
+            let first = page.attempt(0, engine, settings, &mut clock)?;
+            if first.quality() >= settings.unsure_below {
+                first
+            } else {
+                let t = Instant::now();
+                let turn = osd_turn(engine, &small, work_dpi, settings);
+                clock.clean_ms += ms(t.elapsed());
+                if turn == 0 {
+                    first
+                } else {
+                    let second = page.attempt(turn, engine, settings, &mut clock)?;
+                    if second.quality() > first.quality() { second } else { first }
+                }
+            }
+        }
+    };
+    let Clock { clean_ms, recognize_ms } = clock;
+    timings.clean_ms = clean_ms;
+    timings.recognize_ms = recognize_ms;
+    let words: Vec<(RawWord, [u32; 4])> = best
+        .words
+        .into_iter()
+        .map(|w| {
+            let b = best.geometry.bbox([w.left, w.top, w.left + w.width, w.top + w.height]);
+            (w, b)
+        })
+        .collect();
+    Ok(page_text(&words, Source::Ocr, best.mean / 100.0, best.geometry.turn, best.geometry.skew_deg, width, height, dpi, timings))
+}
+
+/// The resolution to work with: the file's, when plausible for a scan, else estimated from the
+/// page's short side taken as A4's 210 mm.
+fn effective_dpi(stated: Option<u32>, w: u32, h: u32) -> u32 {
+    match stated {
+        Some(d) if (100..=1200).contains(&d) => d,
+        _ => ((w.min(h) as f32 / 8.27).round() as u32).clamp(70, 1200),
+    }
+}
+
+/// The clockwise turn OSD asks for, when it is sure enough.
+fn osd_turn(engine: &mut Engine, img: &GrayImage, dpi: u32, settings: &Settings) -> u32 {
+    match engine.orientation(img, dpi) {
+        // Tesseract reports the page's rotation counter-clockwise; we turn clockwise to undo it.
+        Some((deg, conf)) if conf >= settings.osd_min_confidence => (360 - deg) % 360,
+        _ => 0,
+    }
+}
+
+struct Clock {
+    clean_ms: f64,
+    recognize_ms: f64,
+}
+
+/// A decoded page, scaled, ready for attempts at reading it.
+struct Prepared<'a> {
+    small: &'a GrayImage,
+    /// Decoded pixels per pixel of `small`.
+    scale: f32,
+    dpi: u32,
+    width: u32,
+    height: u32,
+    index: u32,
+}
+
+impl Prepared<'_> {
+    /// One attempt: turn, deskew, recognise.
+    fn attempt(&self, turn: u32, engine: &mut Engine, settings: &Settings, clock: &mut Clock) -> Result<Attempt, Fault> {
+        let t = Instant::now();
+        let turned = if turn == 0 { None } else { Some(clean::rotate(self.small, turn)) };
+        let base: &GrayImage = turned.as_ref().unwrap_or(self.small);
+        let skew = if settings.deskew { clean::estimate_skew(base, self.dpi, 5.0) } else { 0.0 };
+        let straight = if skew.abs() >= settings.deskew_min_deg { Some(clean::deskew(base, skew)) } else { None };
+        let skew = if straight.is_some() { skew } else { 0.0 };
+        let seen: &GrayImage = straight.as_ref().unwrap_or(base);
+        let geometry = Geometry {
+            width: self.width,
+            height: self.height,
+            scale: self.scale,
+            turn,
+            skew_deg: skew,
+            skew_w: seen.width(),
+            skew_h: seen.height(),
+        };
+        clock.clean_ms += ms(t.elapsed());
+        let t = Instant::now();
+        let (words, mean) = engine.recognize(seen, self.dpi, settings.psm).map_err(|e| Fault::new(self.index, FaultKind::Engine, e))?;
+        clock.recognize_ms += ms(t.elapsed());
+        Ok(Attempt { words, mean, geometry })
+    }
+}
+
+struct Attempt {
+    words: Vec<RawWord>,
+    mean: f32,
+    geometry: Geometry,
+}
+
+impl Attempt {
+    /// Mean confidence, counting a page with almost no words as unsure.
+    fn quality(&self) -> f32 {
+        let letters: usize = self.words.iter().map(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count()).sum();
+        if letters < 20 { self.mean.min(letters as f32) } else { self.mean }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page_text(
+    words: &[(RawWord, [u32; 4])],
+    source: Source,
+    confidence: f32,
+    rotation: u32,
+    deskew_deg: f32,
+    width: u32,
+    height: u32,
+    dpi: u32,
+    timings: Timings,
+) -> PageText {
+    PageText {
+        page: 0,
+        text: layout_text(words.iter().map(|(w, _)| w)),
+        words: words
+            .iter()
+            .map(|(w, b)| Word { text: w.text.clone(), bbox: *b, confidence: Confidence::clamped(f64::from(w.conf) / 100.0) })
+            .collect(),
+        confidence: Confidence::clamped(f64::from(confidence)),
+        rotation,
+        deskew_deg,
+        blank: source == Source::Blank,
+        source,
+        elapsed_ms: 0,
+        width,
+        height,
+        dpi,
+        timings,
+    }
+}
+
+/// Words to text: a space between words of a line, a newline between lines, a blank line
+/// between blocks.
+pub(crate) fn layout_text<'a>(words: impl Iterator<Item = &'a RawWord>) -> String {
+    let mut out = String::new();
+    let mut prev: Option<(u32, u32, u32)> = None;
+    for w in words {
+        let key = (w.block, w.par, w.line);
+        match prev {
+            None => {}
+            Some(p) if p == key => out.push(' '),
+            Some(p) if p.0 != key.0 => out.push_str("\n\n"),
+            Some(_) => out.push('\n'),
+        }
+        out.push_str(&w.text);
+        prev = Some(key);
+    }
+    out
+}

@@ -1,0 +1,366 @@
+//! Accuracy of the stage: character error rate (CER) against known text.
+//!
+//! - `baselines`: real scans of `../shared/external/ocr-baselines` that have a transcription
+//!   (skipped when the folder is absent). CER on the whole page text (whitespace collapsed),
+//!   and the share of transcription words not found (order-free: two of these pages have
+//!   ground truth in another reading order than the layout's).
+//! - `demo_set`: generated pages against the text the generator printed (`meta/`), line by
+//!   line: OCR words are matched to a printed line by their box, so the layout's reading order
+//!   does not count, and words matched to no line count as inserted characters. Pages are
+//!   grouped: clean scans, degraded scans (and by defect), handwriting, text-layer PDFs. Also
+//!   blank-page detection and orientation against the generator's facts.
+//!
+//! Slow (they OCR every page), so ignored by default:
+//!
+//! ```sh
+//! OMP_THREAD_LIMIT=1 cargo test --release -p mailroom-ocr --test accuracy -- --ignored --nocapture
+//! ```
+//!
+//! `MAILROOM_OCR_SET=/path/to/set` measures a given set (default: the committed demo set
+//! `samples/demo`, or one generated with its seed); `MAILROOM_OCR_COUNT=N` generates N envelopes
+//! instead; `MAILROOM_OCR_SETTINGS='{"psm":6}'` overrides settings, to compare variants.
+
+use mailroom_ocr::{Config, PageText, Reader, Settings};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn settings() -> Settings {
+    let mut v = serde_json::to_value(Settings::default()).unwrap();
+    if let Ok(s) = std::env::var("MAILROOM_OCR_SETTINGS") {
+        let over: Value = serde_json::from_str(&s).expect("MAILROOM_OCR_SETTINGS is a JSON object");
+        for (k, x) in over.as_object().expect("an object") {
+            assert!(v.get(k).is_some(), "no setting {k}");
+            v[k] = x.clone();
+        }
+    }
+    serde_json::from_value(v).unwrap()
+}
+
+fn reader() -> Reader {
+    let config = Config {
+        settings: settings(),
+        worker: Some(env!("CARGO_BIN_EXE_mailroom-ocr-worker").into()),
+        ..Config::default()
+    };
+    eprintln!("settings: {}", serde_json::to_string(&config.settings).unwrap());
+    Reader::new(config).expect("the OCR workers start")
+}
+
+/// Whitespace collapsed, typographic variants folded (quotes, dashes, ligatures, spaces).
+fn norm(s: &str) -> Vec<char> {
+    let mut out = Vec::new();
+    for c in s.chars() {
+        let c = match c {
+            '\u{2018}' | '\u{2019}' | '\u{201a}' | '`' | '\u{b4}' => '\'',
+            '\u{201c}' | '\u{201d}' | '\u{201e}' => '"',
+            '\u{2013}' | '\u{2014}' | '\u{2212}' => '-',
+            '\u{a0}' | '\u{202f}' | '\t' | '\n' | '\r' => ' ',
+            '\u{fb01}' => {
+                out.extend(['f', 'i']);
+                continue;
+            }
+            '\u{fb02}' => {
+                out.extend(['f', 'l']);
+                continue;
+            }
+            c => c,
+        };
+        if c == ' ' && (out.is_empty() || out.last() == Some(&' ')) {
+            continue;
+        }
+        out.push(c);
+    }
+    while out.last() == Some(&' ') {
+        out.pop();
+    }
+    out
+}
+
+fn levenshtein(a: &[char], b: &[char]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Share of the truth's words (as a multiset) missing from the OCR's.
+fn words_missed(truth: &str, ocr: &str) -> f64 {
+    let mut have: BTreeMap<String, usize> = BTreeMap::new();
+    for w in ocr.split_whitespace() {
+        *have.entry(w.to_string()).or_default() += 1;
+    }
+    let (mut total, mut missed) = (0usize, 0usize);
+    for w in truth.split_whitespace() {
+        total += 1;
+        match have.get_mut(w) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => missed += 1,
+        }
+    }
+    missed as f64 / total.max(1) as f64
+}
+
+const BASELINES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/external/ocr-baselines");
+
+#[test]
+#[ignore = "slow: OCRs the baseline pages; run with --ignored --nocapture"]
+fn baselines() {
+    let dir = Path::new(BASELINES);
+    if !dir.is_dir() {
+        eprintln!("skipped: {} is absent", dir.display());
+        return;
+    }
+    let cases = [
+        ("tesseract-test/phototest.tif", "tesseract-test/phototest.gold.txt"),
+        ("tesseract-test/eurotext.tif", "tesseract-test/eurotext.txt"),
+        ("tesseract-test/8071_093.3B.tif", "tesseract-test/8071_093.3B.txt"),
+        ("tesseract-test/8087_054.3B.tif", "tesseract-test/8087_054.3B.txt"),
+        ("ocrmypdf/linn.pdf", "ocrmypdf/linn.txt"),
+        ("ocrmypdf/skew.pdf", "ocrmypdf/linn.txt"),
+        ("ocrmypdf/rotated_skew.pdf", "ocrmypdf/linn.txt"),
+    ];
+    let reader = reader();
+    let (mut errs, mut chars, mut ms) = (0usize, 0usize, 0u64);
+    println!("{:<32} {:>6} {:>7} {:>8} {:>5} {:>7}", "page", "chars", "CER", "missed", "rot", "ms");
+    for (img, txt) in cases {
+        let truth = std::fs::read_to_string(dir.join(txt)).unwrap();
+        let pages = reader.read_envelope(&dir.join(img)).unwrap_or_else(|e| panic!("{img}: {e}"));
+        let text: String = pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
+        let (t, o) = (norm(&truth), norm(&text));
+        let e = levenshtein(&t, &o);
+        errs += e;
+        chars += t.len();
+        ms += pages.iter().map(|p| p.elapsed_ms).sum::<u64>();
+        println!(
+            "{img:<32} {:>6} {:>6.2}% {:>7.1}% {:>5} {:>7}",
+            t.len(),
+            100.0 * e as f64 / t.len() as f64,
+            100.0 * words_missed(&truth, &text),
+            pages[0].rotation,
+            pages.iter().map(|p| p.elapsed_ms).sum::<u64>()
+        );
+    }
+    println!("{:<32} {chars:>6} {:>6.2}% {:>8} {:>5} {ms:>7}", "all", 100.0 * errs as f64 / chars as f64, "", "");
+}
+
+/// The set to measure: `$MAILROOM_OCR_SET`, the committed demo set, or the demo seed generated.
+fn the_set() -> (PathBuf, Option<tempfile::TempDir>) {
+    if let Ok(p) = std::env::var("MAILROOM_OCR_SET") {
+        return (p.into(), None);
+    }
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/demo");
+    let count = std::env::var("MAILROOM_OCR_COUNT").ok().and_then(|s| s.parse().ok());
+    if count.is_none() && committed.join("meta").is_dir() {
+        return (committed, None);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let count = count.unwrap_or(mailroom_samples::DEMO_COUNT);
+    mailroom_samples::generate(tmp.path(), count, mailroom_samples::DEMO_SEED, &|_| {}).unwrap();
+    (tmp.path().to_path_buf(), Some(tmp))
+}
+
+#[derive(Default)]
+struct Tally {
+    pages: usize,
+    chars: usize,
+    errors: usize,
+    ms: u64,
+}
+
+impl Tally {
+    fn add(&mut self, chars: usize, errors: usize, ms: u64) {
+        self.pages += 1;
+        self.chars += chars;
+        self.errors += errors;
+        self.ms += ms;
+    }
+    fn line(&self, name: &str) -> String {
+        format!(
+            "{name:<34} {:>5} {:>7} {:>7.2}% {:>7}",
+            self.pages,
+            self.chars,
+            100.0 * self.errors as f64 / self.chars.max(1) as f64,
+            self.ms / self.pages.max(1) as u64
+        )
+    }
+}
+
+/// Errors of one page against its printed lines: (truth chars, errors).
+fn page_errors(page: &PageText, meta: &Value) -> (usize, usize) {
+    let mw = meta["width"].as_f64().unwrap_or(1.0);
+    let scale = f64::from(page.width) / mw;
+    let lines: Vec<(Vec<char>, [f64; 4])> = meta["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let b: Vec<f64> = l["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() * scale).collect();
+            (norm(l["text"].as_str().unwrap()), [b[0], b[1], b[2], b[3]])
+        })
+        .collect();
+    let mut per_line: Vec<Vec<(u32, &str)>> = vec![Vec::new(); lines.len()];
+    let mut stray = 0usize;
+    for w in &page.words {
+        let (cx, cy) = (f64::from(w.bbox[0] + w.bbox[2]) / 2.0, f64::from(w.bbox[1] + w.bbox[3]) / 2.0);
+        // The line whose box holds the word's centre (the smallest, when boxes overlap).
+        let hit = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, b))| {
+                let pad = (b[3] - b[1]) * 0.25;
+                cx >= b[0] - pad && cx <= b[2] + pad && cy >= b[1] - pad && cy <= b[3] + pad
+            })
+            .min_by(|a, b| {
+                let area = |b: &[f64; 4]| (b[2] - b[0]) * (b[3] - b[1]);
+                area(&a.1.1).total_cmp(&area(&b.1.1))
+            });
+        match hit {
+            Some((i, _)) => per_line[i].push((w.bbox[0], &w.text)),
+            None => stray += norm(&w.text).len(),
+        }
+    }
+    let (mut chars, mut errors) = (0usize, stray);
+    for ((truth, _), mut got) in lines.iter().zip(per_line) {
+        got.sort_by_key(|g| g.0);
+        let text: Vec<&str> = got.iter().map(|g| g.1).collect();
+        chars += truth.len();
+        errors += levenshtein(truth, &norm(&text.join(" ")));
+    }
+    (chars, errors)
+}
+
+#[test]
+#[ignore = "slow: OCRs a whole sample set; run with --ignored --nocapture"]
+fn demo_set() {
+    let (set, _tmp) = the_set();
+    let reader = reader();
+    let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
+    let (mut blank_ok, mut blank_missed, mut blank_false) = (0, 0, 0);
+    let (mut turned, mut turned_ok) = (0, 0);
+    let mut failed = Vec::new();
+    let started = Instant::now();
+    let mut metas: Vec<PathBuf> = std::fs::read_dir(set.join("meta"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("env-"))
+        .collect();
+    metas.sort();
+    let mut all_pages = 0usize;
+    // Two envelopes at a time, as a worker pool is meant to be used.
+    let results: Vec<(Value, Result<Vec<PageText>, mailroom_ocr::OcrError>)> = {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let out = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for _ in 0..reader.config().slots {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(m) = metas.get(i) else { break };
+                        let meta: Value = serde_json::from_slice(&std::fs::read(m).unwrap()).unwrap();
+                        let id = meta["envelope"].as_str().unwrap().to_string();
+                        let env = set.join("envelopes");
+                        let path = [env.join(&id), env.join(format!("{id}.pdf")), env.join(format!("{id}.tif"))]
+                            .into_iter()
+                            .find(|p| p.exists())
+                            .unwrap();
+                        let r = reader.read_envelope(&path);
+                        out.lock().unwrap().push((i, meta, r));
+                    }
+                });
+            }
+        });
+        let mut v = out.into_inner().unwrap();
+        v.sort_by_key(|x| x.0);
+        v.into_iter().map(|(_, m, r)| (m, r)).collect()
+    };
+    let wall = started.elapsed().as_secs_f64();
+    for (meta, result) in results {
+        let pages = match result {
+            Ok(p) => p,
+            Err(e) => {
+                failed.push(format!("{}: {e}", meta["envelope"]));
+                continue;
+            }
+        };
+        let metas = meta["pages"].as_array().unwrap();
+        assert_eq!(pages.len(), metas.len(), "{}: page count", meta["envelope"]);
+        for (page, m) in pages.iter().zip(metas) {
+            all_pages += 1;
+            let kind = m["kind"].as_str().unwrap();
+            if kind == "content" {
+                if page.blank {
+                    blank_false += 1;
+                }
+            } else if page.blank {
+                blank_ok += 1;
+            } else {
+                blank_missed += 1;
+            }
+            if kind != "content" || page.blank {
+                continue;
+            }
+            let qt = m["quarter_turns"].as_u64().unwrap_or(0) as u32;
+            if qt != 0 {
+                turned += 1;
+                // quarter_turns counts the scanner's clockwise turns; undoing it is the rest.
+                if page.rotation == (360 - qt * 90) % 360 {
+                    turned_ok += 1;
+                }
+            }
+            let (chars, errors) = page_errors(page, m);
+            let layout = m["layout"].as_str().unwrap_or("");
+            let format = m["format"].as_str().unwrap_or("");
+            let skew = m["skew_deg"].as_f64().unwrap_or(0.0).abs();
+            let noise = m["noise"].as_u64().unwrap_or(0);
+            let blur = m["blur"].as_u64().unwrap_or(0);
+            let specks = m["specks"].as_u64().unwrap_or(0);
+            let q = m["jpeg_quality"].as_u64();
+            let dpi = m["dpi"].as_u64().unwrap_or(0);
+            let ms = page.elapsed_ms;
+            let group = if format == "pdf-text" {
+                "text layer (born-digital PDF)"
+            } else if layout.contains("hand") {
+                "handwriting (not expected to read)"
+            } else if qt == 0 && skew <= 0.5 && noise == 0 && blur == 0 && specks < 100 && q.is_none_or(|q| q >= 70) && dpi >= 300 {
+                "scans: clean"
+            } else {
+                "scans: degraded"
+            };
+            groups.entry(group.into()).or_default().add(chars, errors, ms);
+            if group == "scans: degraded" {
+                let mut defect = |name: &str, on: bool| {
+                    if on {
+                        groups.entry(format!("  degraded: {name}")).or_default().add(chars, errors, ms);
+                    }
+                };
+                defect("upside down / sideways", qt != 0);
+                defect("skew > 1°", skew > 1.0);
+                defect("JPEG quality < 60", q.is_some_and(|q| q < 60));
+                defect("noise", noise > 0);
+                defect("blur", blur > 0);
+                defect("specks >= 100", specks >= 100);
+                defect("200 dpi", dpi < 240);
+                defect("bitonal", m["bitonal"].as_bool().unwrap_or(false));
+            }
+        }
+    }
+    println!("set: {}", set.display());
+    println!("{:<34} {:>5} {:>7} {:>8} {:>7}", "pages", "n", "chars", "CER", "ms/page");
+    for (name, t) in &groups {
+        println!("{}", t.line(name));
+    }
+    println!("blank pages: {blank_ok} found, {blank_missed} missed; {blank_false} content pages taken for blank");
+    println!("turned pages read upright: {turned_ok} of {turned}");
+    println!("{all_pages} pages in {wall:.1} s: {:.2} pages/s", all_pages as f64 / wall);
+    for f in &failed {
+        println!("failed: {f}");
+    }
+}
