@@ -105,10 +105,8 @@ fn check_care_type(value: &Value) -> Check {
 
 fn check_dependants(value: &Value) -> Check {
     const KEYS: [&str; 3] = ["last_name", "first_name", "birth_date"];
+    // An empty list is a value: the form has a dependants table and the member listed nobody.
     let list = value.as_array().ok_or("liste d'ayants droit attendue")?;
-    if list.is_empty() {
-        return Err("liste d'ayants droit vide".into());
-    }
     for (i, item) in list.iter().enumerate() {
         let n = i + 1;
         let obj = item
@@ -418,6 +416,7 @@ mod tests {
             .contains("ayant droit n° 1: birth_date")
         );
         assert!(err(MembershipForm, "dependants", json!({"last_name": "A"})).contains("liste"));
+        assert!(check_field(MembershipForm, "dependants", &json!([])).is_ok());
         assert!(err(Complaint, "references", json!(["ok", 3])).contains("élément n° 2"));
         assert!(err(MembershipForm, "phone", json!("+33612345678")).contains("téléphone"));
         let p = check_field(Invoice, "provider_siret", &json!("1")).unwrap_err();

@@ -119,14 +119,14 @@ fn load(bytes: &[u8], limits: &Limits) -> Result<Document, Fault> {
     }
     let mut opts = lopdf::LoadOptions::default();
     opts.max_decompressed_size = Some(limits.max_pdf_stream_bytes as usize);
-    let doc = Document::load_mem_with_options(bytes, opts).map_err(|e| load_fault(bytes, e))?;
+    let doc = Document::load_mem_with_options(bytes, opts).map_err(load_fault)?;
     if doc.is_encrypted() && doc.encryption_state.is_none() {
         return Err(fault(0, FaultKind::Unsupported, "the PDF is password-protected"));
     }
     Ok(doc)
 }
 
-fn load_fault(bytes: &[u8], e: lopdf::Error) -> Fault {
+fn load_fault(e: lopdf::Error) -> Fault {
     use lopdf::Error as E;
     match e {
         E::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }) | E::RecursionLimit | E::ReferenceLimit => {

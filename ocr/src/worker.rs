@@ -91,7 +91,11 @@ fn serve_loop() -> std::io::Result<()> {
         return Err(std::io::Error::other("the first request must be Init"));
     };
     set_memory_limit(limits.worker_memory_bytes);
-    let mut engine = match Engine::new(&settings.languages) {
+    let engines = Engine::new(&settings.languages).and_then(|text| {
+        let osd = if settings.orientation == Orientation::Off { None } else { Some(Engine::new_osd()?) };
+        Ok(Engines { text, osd })
+    });
+    let mut engines = match engines {
         Ok(e) => e,
         Err(reason) => {
             write_frame(&mut output, &Response::Fault(Fault::new(0, FaultKind::Engine, reason)), &[])?;
@@ -100,7 +104,10 @@ fn serve_loop() -> std::io::Result<()> {
     };
     // Tesseract's warnings ("Estimating resolution…") go nowhere; the parent has our stderr
     // only to learn why we died.
-    let _ = engine.set_variable("debug_file", "/dev/null");
+    let _ = engines.text.set_variable("debug_file", "/dev/null");
+    if let Some(osd) = engines.osd.as_mut() {
+        let _ = osd.set_variable("debug_file", "/dev/null");
+    }
     write_frame(&mut output, &Response::Ready, &[])?;
     let faults = std::env::var(FAULTS_ENV).as_deref() == Ok("1");
     let max_payload = usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX);
@@ -110,7 +117,7 @@ fn serve_loop() -> std::io::Result<()> {
             Request::Probe { kind } => guard(0, || probe(&payload, kind, &limits).map(|pages| Response::Probed { pages })),
             Request::Page { kind, index } => {
                 let deadline = Instant::now() + limits.page_timeout;
-                guard(index, || read_page(&mut engine, &payload, kind, index, &settings, &limits, deadline).map(|p| Response::Page(Box::new(p))))
+                guard(index, || read_page(&mut engines, &payload, kind, index, &settings, &limits, deadline).map(|p| Response::Page(Box::new(p))))
             }
             Request::Misbehave { how } if faults => guard(0, || misbehave(how)),
             Request::Misbehave { .. } => Response::Fault(Fault::new(0, FaultKind::Engine, "test hooks are off")),
@@ -184,8 +191,14 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Reads one page: decode, clean up, OCR (or take the text layer), map boxes back.
+/// The engines of a worker: one for text, one for orientation (when used).
+pub(crate) struct Engines {
+    pub text: Engine,
+    pub osd: Option<Engine>,
+}
+
 pub(crate) fn read_page(
-    engine: &mut Engine,
+    engines: &mut Engines,
     bytes: &[u8],
     kind: FileKind,
     index: u32,
@@ -225,25 +238,25 @@ pub(crate) fn read_page(
     let mut clock = Clock { clean_ms: ms(t1.elapsed()), recognize_ms: 0.0 };
     let page = Prepared { small: &small, scale, dpi: work_dpi, width, height, index };
     let best = match settings.orientation {
-        Orientation::Off => page.attempt(0, engine, settings, &mut clock)?,
+        Orientation::Off => page.attempt(0, &mut engines.text, settings, &mut clock)?,
         Orientation::Osd => {
             let t = Instant::now();
-            let turn = osd_turn(engine, &small, work_dpi, settings);
+            let turn = osd_turn(engines.osd.as_mut(), &small, work_dpi, settings);
             clock.clean_ms += ms(t.elapsed());
-            page.attempt(turn, engine, settings, &mut clock)?
+            page.attempt(turn, &mut engines.text, settings, &mut clock)?
         }
         Orientation::OsdWhenUnsure => {
-            let first = page.attempt(0, engine, settings, &mut clock)?;
+            let first = page.attempt(0, &mut engines.text, settings, &mut clock)?;
             if first.quality() >= settings.unsure_below {
                 first
             } else {
                 let t = Instant::now();
-                let turn = osd_turn(engine, &small, work_dpi, settings);
+                let turn = osd_turn(engines.osd.as_mut(), &small, work_dpi, settings);
                 clock.clean_ms += ms(t.elapsed());
                 if turn == 0 {
                     first
                 } else {
-                    let second = page.attempt(turn, engine, settings, &mut clock)?;
+                    let second = page.attempt(turn, &mut engines.text, settings, &mut clock)?;
                     if second.quality() > first.quality() { second } else { first }
                 }
             }
@@ -273,7 +286,8 @@ fn effective_dpi(stated: Option<u32>, w: u32, h: u32) -> u32 {
 }
 
 /// The clockwise turn OSD asks for, when it is sure enough.
-fn osd_turn(engine: &mut Engine, img: &GrayImage, dpi: u32, settings: &Settings) -> u32 {
+fn osd_turn(engine: Option<&mut Engine>, img: &GrayImage, dpi: u32, settings: &Settings) -> u32 {
+    let Some(engine) = engine else { return 0 };
     match engine.orientation(img, dpi) {
         // Tesseract reports the page's rotation counter-clockwise; we turn clockwise to undo it.
         Some((deg, conf)) if conf >= settings.osd_min_confidence => (360 - deg) % 360,

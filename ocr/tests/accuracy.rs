@@ -175,6 +175,15 @@ struct Tally {
     ms: u64,
 }
 
+#[derive(Default)]
+struct Times {
+    pages: usize,
+    decode: f64,
+    clean: f64,
+    recognize: f64,
+    elapsed: f64,
+}
+
 impl Tally {
     fn add(&mut self, chars: usize, errors: usize, ms: u64) {
         self.pages += 1;
@@ -193,46 +202,82 @@ impl Tally {
     }
 }
 
+/// A printed line as a rotated rectangle in the page before its quarter turns: centre,
+/// direction, half length and half height.
+struct Band {
+    text: Vec<char>,
+    cx: f64,
+    cy: f64,
+    half_w: f64,
+    half_h: f64,
+}
+
 /// Errors of one page against its printed lines: (truth chars, errors).
+///
+/// The generator gives each line's axis-aligned box in the stored image, after skew and quarter
+/// turns. Both are undone here: word centres and boxes go back through the quarter turns, and
+/// each box is turned back into the skewed band it came from, so that on a skewed page a word
+/// is matched to its own line and not to the neighbour whose box overlaps.
 fn page_errors(page: &PageText, meta: &Value) -> (usize, usize) {
-    let mw = meta["width"].as_f64().unwrap_or(1.0);
-    let scale = f64::from(page.width) / mw;
-    let lines: Vec<(Vec<char>, [f64; 4])> = meta["lines"]
+    let (mw, mh) = (meta["width"].as_f64().unwrap_or(1.0), meta["height"].as_f64().unwrap_or(1.0));
+    let scale = mw / f64::from(page.width);
+    let qt = meta["quarter_turns"].as_u64().unwrap_or(0) % 4;
+    // Size before the turns.
+    let (pw, ph) = if qt % 2 == 1 { (mh, mw) } else { (mw, mh) };
+    let unturn = |x: f64, y: f64| -> (f64, f64) {
+        match qt {
+            1 => (y, ph - 1.0 - x),
+            2 => (pw - 1.0 - x, ph - 1.0 - y),
+            3 => (pw - 1.0 - y, x),
+            _ => (x, y),
+        }
+    };
+    let theta = meta["skew_deg"].as_f64().unwrap_or(0.0).to_radians();
+    let (sin, cos) = (theta.sin(), theta.cos());
+    let bands: Vec<Band> = meta["lines"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| {
-            let b: Vec<f64> = l["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() * scale).collect();
-            (norm(l["text"].as_str().unwrap()), [b[0], b[1], b[2], b[3]])
+            let b: Vec<f64> = l["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let (a, c) = (unturn(b[0], b[1]), unturn(b[2], b[3]));
+            let (x0, x1, y0, y1) = (a.0.min(c.0), a.0.max(c.0), a.1.min(c.1), a.1.max(c.1));
+            let (bw, bh) = (x1 - x0, y1 - y0);
+            // The box of a w x h rectangle turned by theta is W = w cos + h sin, H = w sin + h cos.
+            let (s, c2) = (sin.abs(), cos * cos - sin * sin);
+            let w = ((bw * cos - bh * s) / c2).max(bw * 0.5);
+            let h = ((bh * cos - bw * s) / c2).max(bh.min(12.0)).max(4.0);
+            Band { text: norm(l["text"].as_str().unwrap()), cx: (x0 + x1) / 2.0, cy: (y0 + y1) / 2.0, half_w: w / 2.0, half_h: h / 2.0 }
         })
         .collect();
-    let mut per_line: Vec<Vec<(u32, &str)>> = vec![Vec::new(); lines.len()];
+    let mut per_line: Vec<Vec<(f64, &str)>> = vec![Vec::new(); bands.len()];
     let mut stray = 0usize;
     for w in &page.words {
-        let (cx, cy) = (f64::from(w.bbox[0] + w.bbox[2]) / 2.0, f64::from(w.bbox[1] + w.bbox[3]) / 2.0);
-        // The line whose box holds the word's centre (the smallest, when boxes overlap).
-        let hit = lines
+        let (x, y) = unturn(f64::from(w.bbox[0] + w.bbox[2]) / 2.0 * scale, f64::from(w.bbox[1] + w.bbox[3]) / 2.0 * scale);
+        // Position along and across each band (lines run along (cos, -sin): the generator turns
+        // the page by theta about its centre).
+        let hit = bands
             .iter()
             .enumerate()
-            .filter(|(_, (_, b))| {
-                let pad = (b[3] - b[1]) * 0.25;
-                cx >= b[0] - pad && cx <= b[2] + pad && cy >= b[1] - pad && cy <= b[3] + pad
+            .filter_map(|(i, b)| {
+                let (dx, dy) = (x - b.cx, y - b.cy);
+                let along = dx * cos - dy * sin;
+                let across = dx * sin + dy * cos;
+                let pad = b.half_h * 0.5;
+                (along.abs() <= b.half_w + pad && across.abs() <= b.half_h + pad).then_some((i, across.abs() / b.half_h, along))
             })
-            .min_by(|a, b| {
-                let area = |b: &[f64; 4]| (b[2] - b[0]) * (b[3] - b[1]);
-                area(&a.1.1).total_cmp(&area(&b.1.1))
-            });
+            .min_by(|a, b| a.1.total_cmp(&b.1));
         match hit {
-            Some((i, _)) => per_line[i].push((w.bbox[0], &w.text)),
+            Some((i, _, along)) => per_line[i].push((along, &w.text)),
             None => stray += norm(&w.text).len(),
         }
     }
     let (mut chars, mut errors) = (0usize, stray);
-    for ((truth, _), mut got) in lines.iter().zip(per_line) {
-        got.sort_by_key(|g| g.0);
+    for (band, mut got) in bands.iter().zip(per_line) {
+        got.sort_by(|a, b| a.0.total_cmp(&b.0));
         let text: Vec<&str> = got.iter().map(|g| g.1).collect();
-        chars += truth.len();
-        errors += levenshtein(truth, &norm(&text.join(" ")));
+        chars += band.text.len();
+        errors += levenshtein(&band.text, &norm(&text.join(" ")));
     }
     (chars, errors)
 }
@@ -254,6 +299,7 @@ fn demo_set() {
         .collect();
     metas.sort();
     let mut all_pages = 0usize;
+    let mut times = Times::default();
     // Two envelopes at a time, as a worker pool is meant to be used.
     let results: Vec<(Value, Result<Vec<PageText>, mailroom_ocr::OcrError>)> = {
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -294,6 +340,13 @@ fn demo_set() {
         assert_eq!(pages.len(), metas.len(), "{}: page count", meta["envelope"]);
         for (page, m) in pages.iter().zip(metas) {
             all_pages += 1;
+            if page.source == mailroom_ocr::Source::Ocr {
+                times.pages += 1;
+                times.decode += page.timings.decode_ms;
+                times.clean += page.timings.clean_ms;
+                times.recognize += page.timings.recognize_ms;
+                times.elapsed += page.elapsed_ms as f64;
+            }
             let kind = m["kind"].as_str().unwrap();
             if kind == "content" {
                 if page.blank {
@@ -360,6 +413,15 @@ fn demo_set() {
     println!("blank pages: {blank_ok} found, {blank_missed} missed; {blank_false} content pages taken for blank");
     println!("turned pages read upright: {turned_ok} of {turned}");
     println!("{all_pages} pages in {wall:.1} s: {:.2} pages/s", all_pages as f64 / wall);
+    let n = times.pages.max(1) as f64;
+    println!(
+        "OCR pages: {}; mean ms: decode {:.0}, clean-up {:.0}, recognition {:.0}, whole page {:.0}",
+        times.pages,
+        times.decode / n,
+        times.clean / n,
+        times.recognize / n,
+        times.elapsed / n
+    );
     for f in &failed {
         println!("failed: {f}");
     }

@@ -57,18 +57,16 @@ pub fn render(page: &Page, dpi: u32) -> Result<GrayImage, String> {
     Ok(img)
 }
 
-/// Lays ink `gray` over the pixel with coverage `c` (0..1), never lightening it.
+/// Lays ink `gray` over the pixel with coverage `c` (0..1). Light ink on a dark fill lightens
+/// (white text in a black header band).
 #[inline]
 fn ink(img: &mut GrayImage, x: i64, y: i64, c: f32, gray: u8) {
     if x < 0 || y < 0 || x >= i64::from(img.width()) || y >= i64::from(img.height()) || c <= 0.0 {
         return;
     }
     let p = img.get_pixel_mut(x as u32, y as u32);
-    let old = f32::from(p.0[0]);
-    let new = old * (1.0 - c.min(1.0)) + f32::from(gray) * c.min(1.0);
-    if new < old {
-        p.0[0] = new.round() as u8;
-    }
+    let c = c.min(1.0);
+    p.0[0] = (f32::from(p.0[0]) * (1.0 - c) + f32::from(gray) * c).round() as u8;
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -104,8 +102,7 @@ fn fill_rect(img: &mut GrayImage, x0: f32, y0: f32, x1: f32, y1: f32, gray: u8) 
     let (ya, yb) = (y0.max(0.0).round() as u32, y1.min(h).round() as u32);
     for yy in ya..yb {
         for xx in xa..xb {
-            let p = img.get_pixel_mut(xx, yy);
-            p.0[0] = p.0[0].min(gray);
+            img.get_pixel_mut(xx, yy).0[0] = gray;
         }
     }
 }

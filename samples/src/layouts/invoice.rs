@@ -2563,10 +2563,11 @@ mod tests {
                 let total_amo = amount(&doc, "social_security_amount").unwrap();
                 let mut sum = Amount::ZERO;
                 for (t, b) in &runs {
-                    if b[1] > top && (b[2] - right).abs() < 0.6 {
-                        if let Some(a) = mailroom_domain::normalize::amount(t) {
-                            sum = sum + a;
-                        }
+                    if b[1] > top
+                        && (b[2] - right).abs() < 0.6
+                        && let Some(a) = mailroom_domain::normalize::amount(t)
+                    {
+                        sum = sum + a;
                     }
                 }
                 // The clinic prints the totals as the table's last row.

@@ -1170,8 +1170,8 @@ fn vitale(rng: &mut Rng, ctx: &Ctx, v2: bool) -> Doc {
         b.fill(c.x, c.y, c.w(), 36.0 * s, 200);
         b.fill(c.x, c.py(36.0), c.w(), 18.0 * s, 228);
     } else {
-        b.fill(c.x, c.y, 52.0 * s, c.h(), 200);
-        b.fill(c.px(52.0), c.y, 33.6 * s, c.h(), 226);
+        b.fill(c.x, c.y, 52.0 * s, c.h(), 222);
+        b.fill(c.px(52.0), c.y, 33.6 * s, c.h(), 238);
     }
     b.rect(c.x, c.y, c.w(), c.h(), 0.3);
     // Chip.

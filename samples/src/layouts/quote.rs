@@ -532,7 +532,7 @@ fn dental_standard(rng: &mut Rng, ctx: &Ctx) -> Doc {
         y = b.paragraph(15.0, y, 180.0, Font::SansItalic, 8.5, 4.0, "Le reste à charge de l'alternative 100 % Santé est nul pour les assurés disposant d'un contrat complémentaire responsable.");
     }
     y += 6.0;
-    let sy = y.max(215.0).min(252.0);
+    let sy = y.clamp(215.0, 252.0);
     b.rect(15.0, sy, 88.0, 30.0, 0.3);
     b.rect(107.0, sy, 88.0, 30.0, 0.3);
     b.text(
@@ -907,7 +907,7 @@ fn optical_standard(rng: &mut Rng, ctx: &Ctx) -> Doc {
         y = b.paragraph(15.0, y, 180.0, Font::Sans, 8.5, 4.0, m);
         y += 1.0;
     }
-    let sy = (y + 6.0).max(250.0).min(262.0);
+    let sy = (y + 6.0).clamp(250.0, 262.0);
     b.text(15.0, sy, Font::Sans, 9.0, "Signature de l'opticien");
     b.text(
         120.0,
@@ -1253,7 +1253,7 @@ fn hearing(rng: &mut Rng, ctx: &Ctx) -> Doc {
     ] {
         y = b.paragraph(15.0, y, 180.0, Font::Serif, 9.0, 4.2, m);
     }
-    let sy = (y + 8.0).max(255.0).min(265.0);
+    let sy = (y + 8.0).clamp(255.0, 265.0);
     b.text(
         15.0,
         sy,
@@ -1610,7 +1610,7 @@ fn surgery(rng: &mut Rng, ctx: &Ctx) -> Doc {
         )
         .replace("{M}", salutation),
     );
-    let sy = (y + 6.0).max(250.0).min(265.0);
+    let sy = (y + 6.0).clamp(250.0, 265.0);
     b.text(15.0, sy, Font::Serif, 9.5, "Le praticien");
     b.signature(rng, 15.0, sy + 2.0, 40.0, 12.0);
     b.text(
