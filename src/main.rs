@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "mailroom", version, about = "Document intake pipeline of a health mutual's mailroom")]
+#[command(
+    name = "mailroom",
+    version,
+    about = "Document intake pipeline of a health mutual's mailroom"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,6 +23,15 @@ enum Command {
     /// Sample sets: realistic scanned envelopes with their ground truth.
     #[command(subcommand)]
     Samples(SamplesCommand),
+    /// Reads pages and prints their text; with --json, the words with boxes and confidences.
+    Ocr {
+        /// Page files, multi-page PDF or TIFF files, or envelope folders.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object per FILE: pages, words, boxes, confidences.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -45,6 +58,10 @@ enum SamplesCommand {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Ocr { files, json } => {
+            let stdout = std::io::stdout();
+            mailroom_ocr::cli::ocr_command(&files, json, &mut stdout.lock())?;
+        }
         Command::Samples(SamplesCommand::Generate { out, count, seed }) => {
             let start = Instant::now();
             let tty = std::io::stderr().is_terminal();
@@ -53,7 +70,8 @@ fn main() -> anyhow::Result<()> {
                     eprint!("\rgenerating envelopes: {n}/{count}");
                 }
             };
-            let s = mailroom_samples::generate(&out, count, seed, &progress).context("generating the sample set")?;
+            let s = mailroom_samples::generate(&out, count, seed, &progress)
+                .context("generating the sample set")?;
             if tty {
                 eprintln!();
             }
@@ -76,12 +94,20 @@ fn main() -> anyhow::Result<()> {
                 r.blank_pages,
                 r.bytes as f64 / 1e6
             );
-            println!("documents: {}", serde_json::to_string(&r.documents_per_class)?);
+            println!(
+                "documents: {}",
+                serde_json::to_string(&r.documents_per_class)?
+            );
             println!("files: {}", serde_json::to_string(&r.files_per_type)?);
             for p in &r.problems {
                 println!("problem: {p}");
             }
-            anyhow::ensure!(r.problems.is_empty(), "{} problems in {}", r.problems.len(), set.display());
+            anyhow::ensure!(
+                r.problems.is_empty(),
+                "{} problems in {}",
+                r.problems.len(),
+                set.display()
+            );
             println!("ok: the set follows the contract");
         }
     }

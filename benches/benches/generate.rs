@@ -4,7 +4,10 @@
 //! nothing.
 
 fn main() -> anyhow::Result<()> {
-    let count: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(200);
+    let count: u64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(200);
     let dir = std::env::temp_dir().join(format!("mailroom-bench-generate-{}", std::process::id()));
     let start = std::time::Instant::now();
     let s = mailroom_samples::generate(&dir, count, 1, &|_| {})?;

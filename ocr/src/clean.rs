@@ -29,7 +29,8 @@ pub(crate) fn ink_per_10k(img: &GrayImage, dpi: u32) -> u32 {
         counts.iter_mut().for_each(|c| *c = 0);
         for y in 0..cell {
             let yy = (y0 + r as u32 * cell + y) as usize;
-            let row = &raw[yy * w as usize + x0 as usize..yy * w as usize + (x0 + cols as u32 * cell) as usize];
+            let row = &raw[yy * w as usize + x0 as usize
+                ..yy * w as usize + (x0 + cols as u32 * cell) as usize];
             for (c, chunk) in counts.iter_mut().zip(row.chunks_exact(cell as usize)) {
                 *c += chunk.iter().filter(|&&p| p < INK).count() as u32;
             }
@@ -42,7 +43,10 @@ pub(crate) fn ink_per_10k(img: &GrayImage, dpi: u32) -> u32 {
 /// Area-averaging downscale by `factor` (> 1).
 pub(crate) fn downscale(img: &GrayImage, factor: f32) -> GrayImage {
     let (w, h) = img.dimensions();
-    let (nw, nh) = (((w as f32 / factor).round() as u32).max(1), ((h as f32 / factor).round() as u32).max(1));
+    let (nw, nh) = (
+        ((w as f32 / factor).round() as u32).max(1),
+        ((h as f32 / factor).round() as u32).max(1),
+    );
     if (factor - factor.round()).abs() < 1e-3 {
         let f = factor.round() as u32;
         let raw = img.as_raw();
@@ -142,7 +146,11 @@ pub(crate) fn estimate_skew(img: &GrayImage, dpi: u32, max_deg: f32) -> f32 {
         a += 0.05;
     }
     // A gain under 2 % over no rotation is noise.
-    if best.1 < score(0.0) * 1.02 { 0.0 } else { best.0 }
+    if best.1 < score(0.0) * 1.02 {
+        0.0
+    } else {
+        best.0
+    }
 }
 
 /// Turns the image by `-deg` about its centre (bilinear, white outside).
@@ -201,7 +209,10 @@ impl Geometry {
         let (dx, dy) = (x - cx, y - cy);
         let (x, y) = (dx * c - dy * s + cx, dx * s + dy * c + cy);
         // Undo the quarter turn; sizes of the scaled, unturned image.
-        let (sw, sh) = (self.width as f32 / self.scale, self.height as f32 / self.scale);
+        let (sw, sh) = (
+            self.width as f32 / self.scale,
+            self.height as f32 / self.scale,
+        );
         let (x, y) = match self.turn % 360 {
             90 => (y, sh - x),
             180 => (sw - x, sh - y),
@@ -213,7 +224,8 @@ impl Geometry {
 
     /// The box, in decoded pixels, holding the processed box `[x0, y0, x1, y1]`.
     pub(crate) fn bbox(&self, b: [u32; 4]) -> [u32; 4] {
-        let corners = [(b[0], b[1]), (b[2], b[1]), (b[0], b[3]), (b[2], b[3])].map(|(x, y)| self.point(x as f32, y as f32));
+        let corners = [(b[0], b[1]), (b[2], b[1]), (b[0], b[3]), (b[2], b[3])]
+            .map(|(x, y)| self.point(x as f32, y as f32));
         let clamp = |v: f32, max: u32| v.round().clamp(0.0, max as f32) as u32;
         let xs = corners.map(|p| p.0);
         let ys = corners.map(|p| p.1);
@@ -232,7 +244,13 @@ mod tests {
     use super::*;
 
     fn page_with_lines(w: u32, h: u32) -> GrayImage {
-        GrayImage::from_fn(w, h, |x, y| image::Luma([if y % 40 < 6 && x > w / 8 && x < w * 7 / 8 { 0 } else { 255 }]))
+        GrayImage::from_fn(w, h, |x, y| {
+            image::Luma([if y % 40 < 6 && x > w / 8 && x < w * 7 / 8 {
+                0
+            } else {
+                255
+            }])
+        })
     }
 
     #[test]
@@ -262,12 +280,30 @@ mod tests {
     #[test]
     fn boxes_map_back_through_turns_and_scale() {
         // A 200x100 page, scaled by 1/2 to 100x50, turned 90° clockwise to 50x100.
-        let g = Geometry { width: 200, height: 100, scale: 2.0, turn: 90, skew_deg: 0.0, skew_w: 50, skew_h: 100 };
+        let g = Geometry {
+            width: 200,
+            height: 100,
+            scale: 2.0,
+            turn: 90,
+            skew_deg: 0.0,
+            skew_w: 50,
+            skew_h: 100,
+        };
         // The top-left 10x10 of the decoded page is, once scaled (5x5) and turned, at the top right.
         assert_eq!(g.bbox([45, 0, 50, 5]), [0, 0, 10, 10]);
-        let g = Geometry { turn: 180, skew_w: 100, skew_h: 50, ..g };
+        let g = Geometry {
+            turn: 180,
+            skew_w: 100,
+            skew_h: 50,
+            ..g
+        };
         assert_eq!(g.bbox([95, 45, 100, 50]), [0, 0, 10, 10]);
-        let g = Geometry { turn: 270, skew_w: 50, skew_h: 100, ..g };
+        let g = Geometry {
+            turn: 270,
+            skew_w: 50,
+            skew_h: 100,
+            ..g
+        };
         assert_eq!(g.bbox([0, 95, 5, 100]), [0, 0, 10, 10]);
     }
 }

@@ -19,7 +19,10 @@ pub fn ocr_command(files: &[PathBuf], json: bool, out: &mut dyn Write) -> anyhow
     for path in files {
         match reader.read_envelope(path) {
             Ok(pages) if json => {
-                serde_json::to_writer(&mut *out, &serde_json::json!({ "path": path, "pages": pages }))?;
+                serde_json::to_writer(
+                    &mut *out,
+                    &serde_json::json!({ "path": path, "pages": pages }),
+                )?;
                 writeln!(out)?;
             }
             Ok(pages) => {
@@ -54,6 +57,10 @@ pub fn ocr_command(files: &[PathBuf], json: bool, out: &mut dyn Write) -> anyhow
             }
         }
     }
-    anyhow::ensure!(failed == 0, "{failed} of {} files could not be read", files.len());
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} of {} files could not be read",
+        files.len()
+    );
     Ok(())
 }

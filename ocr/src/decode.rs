@@ -17,13 +17,20 @@ pub(crate) struct Decoded {
 
 /// The kind of a file from its first bytes, or `None`.
 pub(crate) fn sniff(bytes: &[u8]) -> Option<FileKind> {
-    if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") || bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0+") {
+    if bytes.starts_with(b"II*\0")
+        || bytes.starts_with(b"MM\0*")
+        || bytes.starts_with(b"II+\0")
+        || bytes.starts_with(b"MM\0+")
+    {
         Some(FileKind::Tiff)
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some(FileKind::Jpeg)
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some(FileKind::Png)
-    } else if bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+    } else if bytes[..bytes.len().min(1024)]
+        .windows(5)
+        .any(|w| w == b"%PDF-")
+    {
         Some(FileKind::Pdf)
     } else {
         None
@@ -51,7 +58,9 @@ pub(crate) fn describe(bytes: &[u8]) -> &'static str {
         "it is an old Office document"
     } else if has(b"<html") || has(b"<!doctype html") {
         "it looks like a web page"
-    } else if std::str::from_utf8(head).is_ok() || head.iter().all(|&b| b >= 0x20 || b"\t\r\n".contains(&b)) {
+    } else if std::str::from_utf8(head).is_ok()
+        || head.iter().all(|&b| b >= 0x20 || b"\t\r\n".contains(&b))
+    {
         "it looks like text"
     } else {
         "its content is not a known format"
@@ -74,21 +83,31 @@ fn limit_pixels(index: u32, w: u32, h: u32, limits: &Limits) -> Result<(), Fault
         return Err(Fault::new(
             index,
             FaultKind::Limit,
-            format!("image is {w}x{h} pixels, over the {} megapixel limit", limits.max_pixels / 1_000_000),
+            format!(
+                "image is {w}x{h} pixels, over the {} megapixel limit",
+                limits.max_pixels / 1_000_000
+            ),
         ));
     }
     if w < limits.min_side || h < limits.min_side {
         return Err(Fault::new(
             index,
             FaultKind::Unsupported,
-            format!("image is only {w}x{h} pixels, too small to hold a page (under {} pixels a side)", limits.min_side),
+            format!(
+                "image is only {w}x{h} pixels, too small to hold a page (under {} pixels a side)",
+                limits.min_side
+            ),
         ));
     }
     Ok(())
 }
 
 /// Lists the pages of an image file, checking each page's size from its header.
-pub(crate) fn probe_image(bytes: &[u8], kind: FileKind, limits: &Limits) -> Result<Vec<PageInfo>, Fault> {
+pub(crate) fn probe_image(
+    bytes: &[u8],
+    kind: FileKind,
+    limits: &Limits,
+) -> Result<Vec<PageInfo>, Fault> {
     match kind {
         FileKind::Tiff => {
             let mut dec = tiff_decoder(bytes, limits)?;
@@ -97,7 +116,11 @@ pub(crate) fn probe_image(bytes: &[u8], kind: FileKind, limits: &Limits) -> Resu
                 let index = pages.len() as u32;
                 let (w, h) = dec.dimensions().map_err(|e| tiff_fault(index, e))?;
                 limit_pixels(index, w, h, limits)?;
-                pages.push(PageInfo { width: w, height: h, source: Source::Ocr });
+                pages.push(PageInfo {
+                    width: w,
+                    height: h,
+                    source: Source::Ocr,
+                });
                 if !dec.more_images() {
                     break;
                 }
@@ -112,29 +135,51 @@ pub(crate) fn probe_image(bytes: &[u8], kind: FileKind, limits: &Limits) -> Resu
             jpeg_complete(bytes, kind)?;
             let (w, h) = raster_decoder(bytes, kind, limits)?.dimensions();
             limit_pixels(0, w, h, limits)?;
-            Ok(vec![PageInfo { width: w, height: h, source: Source::Ocr }])
+            Ok(vec![PageInfo {
+                width: w,
+                height: h,
+                source: Source::Ocr,
+            }])
         }
         FileKind::Pdf => unreachable!("PDFs are probed by pdf::probe"),
     }
 }
 
 pub(crate) fn too_many_pages(at: u32, limits: &Limits) -> Fault {
-    Fault::new(at, FaultKind::Limit, format!("the file has more than {} pages, the limit per envelope", limits.max_pages))
+    Fault::new(
+        at,
+        FaultKind::Limit,
+        format!(
+            "the file has more than {} pages, the limit per envelope",
+            limits.max_pages
+        ),
+    )
 }
 
 /// Decodes page `index` (0-based) of an image file.
-pub(crate) fn decode_image(bytes: &[u8], kind: FileKind, index: u32, limits: &Limits) -> Result<Decoded, Fault> {
+pub(crate) fn decode_image(
+    bytes: &[u8],
+    kind: FileKind,
+    index: u32,
+    limits: &Limits,
+) -> Result<Decoded, Fault> {
     match kind {
         FileKind::Tiff => decode_tiff(bytes, index, limits),
         FileKind::Png | FileKind::Jpeg => {
             if index != 0 {
-                return Err(Fault::new(index, FaultKind::Damaged, "the image has a single page"));
+                return Err(Fault::new(
+                    index,
+                    FaultKind::Damaged,
+                    "the image has a single page",
+                ));
             }
             jpeg_complete(bytes, kind)?;
             let dec = raster_decoder(bytes, kind, limits)?;
             let (w, h) = dec.dimensions();
             limit_pixels(0, w, h, limits)?;
-            let img = image::DynamicImage::from_decoder(dec).map_err(|e| image_fault(kind, e))?.into_luma8();
+            let img = image::DynamicImage::from_decoder(dec)
+                .map_err(|e| image_fault(kind, e))?
+                .into_luma8();
             let dpi = match kind {
                 FileKind::Png => png_dpi(bytes),
                 _ => jpeg_dpi(bytes),
@@ -151,11 +196,18 @@ fn jpeg_complete(bytes: &[u8], kind: FileKind) -> Result<(), Fault> {
     if kind != FileKind::Jpeg {
         return Ok(());
     }
-    let end = bytes.iter().rposition(|&b| b != 0 && !b.is_ascii_whitespace()).map_or(0, |p| p + 1);
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != 0 && !b.is_ascii_whitespace())
+        .map_or(0, |p| p + 1);
     if end >= 2 && bytes[end - 2..end] == [0xFF, 0xD9] {
         Ok(())
     } else {
-        Err(Fault::new(0, FaultKind::Damaged, "the JPEG image is truncated (the file ends too early)"))
+        Err(Fault::new(
+            0,
+            FaultKind::Damaged,
+            "the JPEG image is truncated (the file ends too early)",
+        ))
     }
 }
 
@@ -169,10 +221,18 @@ fn image_limits(limits: &Limits) -> image::Limits {
     l
 }
 
-fn raster_decoder<'a>(bytes: &'a [u8], kind: FileKind, limits: &Limits) -> Result<Box<dyn image::ImageDecoder + 'a>, Fault> {
+fn raster_decoder<'a>(
+    bytes: &'a [u8],
+    kind: FileKind,
+    limits: &Limits,
+) -> Result<Box<dyn image::ImageDecoder + 'a>, Fault> {
     let mut reader = image::ImageReader::with_format(
         Cursor::new(bytes),
-        if kind == FileKind::Png { image::ImageFormat::Png } else { image::ImageFormat::Jpeg },
+        if kind == FileKind::Png {
+            image::ImageFormat::Png
+        } else {
+            image::ImageFormat::Jpeg
+        },
     );
     reader.limits(image_limits(limits));
     let dec = reader.into_decoder().map_err(|e| image_fault(kind, e))?;
@@ -183,18 +243,36 @@ fn image_fault(kind: FileKind, e: image::ImageError) -> Fault {
     use image::ImageError as E;
     let name = if kind == FileKind::Png { "PNG" } else { "JPEG" };
     match e {
-        E::Limits(_) => Fault::new(0, FaultKind::Limit, format!("the {name} image is too large to decode")),
-        E::Unsupported(u) => Fault::new(0, FaultKind::Unsupported, format!("the {name} image uses a variant we cannot read ({u})")),
-        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Fault::new(0, FaultKind::Damaged, format!("the {name} image is truncated (the file ends too early)"))
-        }
-        other => Fault::new(0, FaultKind::Damaged, format!("the {name} image is damaged ({other})")),
+        E::Limits(_) => Fault::new(
+            0,
+            FaultKind::Limit,
+            format!("the {name} image is too large to decode"),
+        ),
+        E::Unsupported(u) => Fault::new(
+            0,
+            FaultKind::Unsupported,
+            format!("the {name} image uses a variant we cannot read ({u})"),
+        ),
+        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => Fault::new(
+            0,
+            FaultKind::Damaged,
+            format!("the {name} image is truncated (the file ends too early)"),
+        ),
+        other => Fault::new(
+            0,
+            FaultKind::Damaged,
+            format!("the {name} image is damaged ({other})"),
+        ),
     }
 }
 
-fn tiff_decoder<'a>(bytes: &'a [u8], limits: &Limits) -> Result<tiff::decoder::Decoder<Cursor<&'a [u8]>>, Fault> {
+fn tiff_decoder<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<tiff::decoder::Decoder<Cursor<&'a [u8]>>, Fault> {
     let mut tl = tiff::decoder::Limits::default();
-    tl.decoding_buffer_size = usize::try_from(limits.max_pixels.saturating_mul(4)).unwrap_or(usize::MAX);
+    tl.decoding_buffer_size =
+        usize::try_from(limits.max_pixels.saturating_mul(4)).unwrap_or(usize::MAX);
     tl.intermediate_buffer_size = tl.decoding_buffer_size;
     let dec = tiff::decoder::Decoder::new(Cursor::new(bytes)).map_err(|e| tiff_fault(0, e))?;
     Ok(dec.with_limits(tl))
@@ -203,12 +281,26 @@ fn tiff_decoder<'a>(bytes: &'a [u8], limits: &Limits) -> Result<tiff::decoder::D
 fn tiff_fault(index: u32, e: tiff::TiffError) -> Fault {
     use tiff::TiffError as E;
     match e {
-        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Fault::new(index, FaultKind::Damaged, "the TIFF image is truncated (the file ends too early)")
-        }
-        E::LimitsExceeded => Fault::new(index, FaultKind::Limit, "the TIFF image is too large to decode"),
-        E::UnsupportedError(u) => Fault::new(index, FaultKind::Unsupported, format!("the TIFF image uses a variant we cannot read ({u})")),
-        other => Fault::new(index, FaultKind::Damaged, format!("the TIFF image is damaged ({other})")),
+        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => Fault::new(
+            index,
+            FaultKind::Damaged,
+            "the TIFF image is truncated (the file ends too early)",
+        ),
+        E::LimitsExceeded => Fault::new(
+            index,
+            FaultKind::Limit,
+            "the TIFF image is too large to decode",
+        ),
+        E::UnsupportedError(u) => Fault::new(
+            index,
+            FaultKind::Unsupported,
+            format!("the TIFF image uses a variant we cannot read ({u})"),
+        ),
+        other => Fault::new(
+            index,
+            FaultKind::Damaged,
+            format!("the TIFF image is damaged ({other})"),
+        ),
     }
 }
 
@@ -218,19 +310,30 @@ fn decode_tiff(bytes: &[u8], index: u32, limits: &Limits) -> Result<Decoded, Fau
     use tiff::tags::Tag;
     let mut dec = tiff_decoder(bytes, limits)?;
     if index > 0 {
-        dec.seek_to_image(index as usize).map_err(|e| tiff_fault(index, e))?;
+        dec.seek_to_image(index as usize)
+            .map_err(|e| tiff_fault(index, e))?;
     }
     let f = |e| tiff_fault(index, e);
     let (w, h) = dec.dimensions().map_err(f)?;
     limit_pixels(index, w, h, limits)?;
     let color = dec.colortype().map_err(f)?;
     // 0 = WhiteIsZero (usual for G4 fax), 1 = BlackIsZero.
-    let white_is_zero = dec.find_tag_unsigned::<u16>(Tag::PhotometricInterpretation).ok().flatten() == Some(0);
+    let white_is_zero = dec
+        .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
+        .ok()
+        .flatten()
+        == Some(0);
     let dpi = tiff_dpi(&mut dec);
     let data = dec.read_image().map_err(f)?;
     let (wu, hu) = (w as usize, h as usize);
     let mut out = vec![0u8; wu * hu];
-    let short = || Fault::new(index, FaultKind::Damaged, "the TIFF image holds fewer pixels than its header claims");
+    let short = || {
+        Fault::new(
+            index,
+            FaultKind::Damaged,
+            "the TIFF image holds fewer pixels than its header claims",
+        )
+    };
     match (color, data) {
         (C::Gray(1), R::U8(v)) => {
             let stride = wu.div_ceil(8);
@@ -278,7 +381,11 @@ fn decode_tiff(bytes: &[u8], index: u32, limits: &Limits) -> Result<Decoded, Fau
             }
         }
         (c, _) => {
-            return Err(Fault::new(index, FaultKind::Unsupported, format!("the TIFF image uses a colour type we cannot read ({c:?})")));
+            return Err(Fault::new(
+                index,
+                FaultKind::Unsupported,
+                format!("the TIFF image uses a colour type we cannot read ({c:?})"),
+            ));
         }
     }
     let img = GrayImage::from_raw(w, h, out).ok_or_else(short)?;
@@ -298,8 +405,17 @@ fn luma(v: &[u8], channels: usize, out: &mut [u8]) -> Option<()> {
 
 fn tiff_dpi(dec: &mut tiff::decoder::Decoder<Cursor<&[u8]>>) -> Option<u32> {
     use tiff::tags::Tag;
-    let x = dec.find_tag(Tag::XResolution).ok().flatten()?.into_f64().ok()?;
-    let unit = dec.find_tag_unsigned::<u16>(Tag::ResolutionUnit).ok().flatten().unwrap_or(2);
+    let x = dec
+        .find_tag(Tag::XResolution)
+        .ok()
+        .flatten()?
+        .into_f64()
+        .ok()?;
+    let unit = dec
+        .find_tag_unsigned::<u16>(Tag::ResolutionUnit)
+        .ok()
+        .flatten()
+        .unwrap_or(2);
     let dpi = if unit == 3 { x * 2.54 } else { x };
     plausible_dpi(dpi)
 }
@@ -317,7 +433,11 @@ fn png_dpi(bytes: &[u8]) -> Option<u32> {
         if ty == b"pHYs" && len >= 9 && i + 8 + 9 <= bytes.len() {
             let d = &bytes[i + 8..i + 17];
             let ppu = u32::from_be_bytes(d[0..4].try_into().ok()?);
-            return if d[8] == 1 { plausible_dpi(f64::from(ppu) * 0.0254) } else { None };
+            return if d[8] == 1 {
+                plausible_dpi(f64::from(ppu) * 0.0254)
+            } else {
+                None
+            };
         }
         if ty == b"IDAT" {
             return None;
@@ -354,16 +474,28 @@ mod tests {
         assert_eq!(sniff(b"junk\n%PDF-1.4"), Some(FileKind::Pdf));
         assert_eq!(sniff(b"hello"), None);
         assert_eq!(describe(b""), "it is empty");
-        assert_eq!(describe(b"Bonjour, voici mon dossier.\n"), "it looks like text");
-        assert_eq!(describe(b"<!DOCTYPE html><html>"), "it looks like a web page");
-        assert_eq!(describe(b"PK\x03\x04rest"), "it is a ZIP archive or an Office document");
+        assert_eq!(
+            describe(b"Bonjour, voici mon dossier.\n"),
+            "it looks like text"
+        );
+        assert_eq!(
+            describe(b"<!DOCTYPE html><html>"),
+            "it looks like a web page"
+        );
+        assert_eq!(
+            describe(b"PK\x03\x04rest"),
+            "it is a ZIP archive or an Office document"
+        );
     }
 
     #[test]
     fn decodes_a_grey_png_with_its_resolution() {
-        let img = GrayImage::from_fn(200, 100, |x, _| image::Luma([if x < 100 { 0 } else { 255 }]));
+        let img = GrayImage::from_fn(200, 100, |x, _| {
+            image::Luma([if x < 100 { 0 } else { 255 }])
+        });
         let mut bytes = Vec::new();
-        img.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+        img.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .unwrap();
         let limits = Limits::default();
         let pages = probe_image(&bytes, FileKind::Png, &limits).unwrap();
         assert_eq!((pages[0].width, pages[0].height), (200, 100));

@@ -44,14 +44,18 @@ impl Engine {
     /// classifier, which an LSTM-only engine does not load (its OSD answers are then garbage,
     /// measured: 270° with confidence 230 on a page upside down).
     pub(crate) fn new_osd() -> Result<Engine, String> {
-        Engine::init("osd", capi::TessOcrEngineMode_OEM_TESSERACT_ONLY)
-            .map_err(|_| "Tesseract could not load its orientation model (is tesseract-ocr-osd installed?)".to_string())
+        Engine::init("osd", capi::TessOcrEngineMode_OEM_TESSERACT_ONLY).map_err(|_| {
+            "Tesseract could not load its orientation model (is tesseract-ocr-osd installed?)"
+                .to_string()
+        })
     }
 
     fn init(languages: &str, oem: capi::TessOcrEngineMode) -> Result<Engine, String> {
-        let lang = CString::new(languages).map_err(|_| "the language list holds a NUL byte".to_string())?;
+        let lang = CString::new(languages)
+            .map_err(|_| "the language list holds a NUL byte".to_string())?;
         // SAFETY: TessBaseAPICreate returns an owned handle or null.
-        let api = NonNull::new(unsafe { capi::TessBaseAPICreate() }).ok_or("Tesseract could not be created")?;
+        let api = NonNull::new(unsafe { capi::TessBaseAPICreate() })
+            .ok_or("Tesseract could not be created")?;
         let engine = Engine { api };
         // SAFETY: the handle is valid; a null datapath means the default tessdata folder.
         let rc = unsafe {
@@ -67,10 +71,17 @@ impl Engine {
 
     /// Sets a Tesseract parameter.
     pub(crate) fn set_variable(&mut self, name: &str, value: &str) -> Result<(), String> {
-        let (n, v) = (CString::new(name).map_err(|e| e.to_string())?, CString::new(value).map_err(|e| e.to_string())?);
+        let (n, v) = (
+            CString::new(name).map_err(|e| e.to_string())?,
+            CString::new(value).map_err(|e| e.to_string())?,
+        );
         // SAFETY: valid handle and NUL-terminated strings that outlive the call.
         let ok = unsafe { capi::TessBaseAPISetVariable(self.api.as_ptr(), n.as_ptr(), v.as_ptr()) };
-        if ok == 0 { Err(format!("Tesseract has no parameter {name}")) } else { Ok(()) }
+        if ok == 0 {
+            Err(format!("Tesseract has no parameter {name}"))
+        } else {
+            Ok(())
+        }
     }
 
     fn set_image(&mut self, img: &GrayImage, dpi: u32) {
@@ -78,7 +89,14 @@ impl Engine {
         // SAFETY: the buffer holds w*h bytes (one byte per pixel, stride w) and Tesseract copies
         // it into its own Pix before returning.
         unsafe {
-            capi::TessBaseAPISetImage(self.api.as_ptr(), img.as_raw().as_ptr(), w as i32, h as i32, 1, w as i32);
+            capi::TessBaseAPISetImage(
+                self.api.as_ptr(),
+                img.as_raw().as_ptr(),
+                w as i32,
+                h as i32,
+                1,
+                w as i32,
+            );
             capi::TessBaseAPISetSourceResolution(self.api.as_ptr(), dpi.clamp(70, 2400) as i32);
         }
     }
@@ -88,7 +106,12 @@ impl Engine {
     ///
     /// # Errors
     /// When Tesseract reports a failure.
-    pub(crate) fn recognize(&mut self, img: &GrayImage, dpi: u32, psm: u32) -> Result<(Vec<RawWord>, f32), String> {
+    pub(crate) fn recognize(
+        &mut self,
+        img: &GrayImage,
+        dpi: u32,
+        psm: u32,
+    ) -> Result<(Vec<RawWord>, f32), String> {
         self.set_image(img, dpi);
         let api = self.api.as_ptr();
         // SAFETY: valid handle; a null monitor means no progress callback and no deadline.
@@ -125,12 +148,19 @@ impl Engine {
     pub(crate) fn orientation(&mut self, img: &GrayImage, dpi: u32) -> Option<(u32, f32)> {
         self.set_image(img, dpi);
         let api = self.api.as_ptr();
-        let (mut deg, mut conf, mut script, mut sconf) = (0i32, 0f32, std::ptr::null::<std::os::raw::c_char>(), 0f32);
+        let (mut deg, mut conf, mut script, mut sconf) =
+            (0i32, 0f32, std::ptr::null::<std::os::raw::c_char>(), 0f32);
         // SAFETY: valid handle and out-pointers to live locals; the script name points into
         // Tesseract's own tables and is not freed.
         let ok = unsafe {
             capi::TessBaseAPISetPageSegMode(api, capi::TessPageSegMode_PSM_OSD_ONLY);
-            let ok = capi::TessBaseAPIDetectOrientationScript(api, &mut deg, &mut conf, &mut script, &mut sconf);
+            let ok = capi::TessBaseAPIDetectOrientationScript(
+                api,
+                &mut deg,
+                &mut conf,
+                &mut script,
+                &mut sconf,
+            );
             capi::TessBaseAPIClear(api);
             ok
         };
@@ -170,7 +200,11 @@ pub(crate) fn parse_tsv(tsv: &str) -> Vec<RawWord> {
             top: n(7),
             width: n(8),
             height: n(9),
-            conf: cols[10].trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 100.0),
+            conf: cols[10]
+                .trim()
+                .parse::<f32>()
+                .unwrap_or(0.0)
+                .clamp(0.0, 100.0),
         });
     }
     out
@@ -189,7 +223,10 @@ mod tests {
         let w = parse_tsv(tsv);
         assert_eq!(w.len(), 2);
         assert_eq!(w[0].text, "Bonjour");
-        assert_eq!((w[0].left, w[0].top, w[0].width, w[0].height), (10, 20, 30, 12));
+        assert_eq!(
+            (w[0].left, w[0].top, w[0].width, w[0].height),
+            (10, 20, 30, 12)
+        );
         assert_eq!(w[1].line, 2);
         assert_eq!(w[1].text, "à tous");
     }

@@ -12,20 +12,40 @@ use std::time::Duration;
 pub enum OcrError {
     /// The file is not one of the formats the stage reads (TIFF, JPEG, PNG, PDF).
     #[error("page {page}: {reason}")]
-    Unsupported { page: u32, file: String, reason: String },
+    Unsupported {
+        page: u32,
+        file: String,
+        reason: String,
+    },
     /// The file is of a format we read, but broken: truncated, corrupt, inconsistent.
     #[error("page {page}: {reason}")]
-    Damaged { page: u32, file: String, reason: String },
+    Damaged {
+        page: u32,
+        file: String,
+        reason: String,
+    },
     /// Over a configured limit (file size, pixels, pages, PDF nesting or decompressed size).
     #[error("page {page}: {reason}")]
-    OverLimit { page: u32, file: String, reason: String },
+    OverLimit {
+        page: u32,
+        file: String,
+        reason: String,
+    },
     /// Reading the page took longer than the page deadline; its worker was killed.
     #[error("page {page}: reading this page took more than {} s; it was stopped", limit.as_secs())]
-    Timeout { page: u32, file: String, limit: Duration },
+    Timeout {
+        page: u32,
+        file: String,
+        limit: Duration,
+    },
     /// The worker reading the page died (segmentation fault, abort, stack overflow, memory
     /// limit); it was replaced.
     #[error("page {page}: reading this page crashed the reader ({cause}); it was restarted")]
-    Crashed { page: u32, file: String, cause: String },
+    Crashed {
+        page: u32,
+        file: String,
+        cause: String,
+    },
     /// The file could not be read from disk.
     #[error("page {page}: the file {file} could not be read ({source})")]
     Io {

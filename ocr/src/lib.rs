@@ -50,8 +50,8 @@
 //! pages around it in the split; a person looks at the envelope instead.
 //! [`OcrError::retryable`] tells a machine fault (retry later) from the page's own.
 
-pub mod cli;
 mod clean;
+pub mod cli;
 mod decode;
 mod engine;
 mod error;
@@ -207,11 +207,52 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            slots: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            slots: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             settings: Settings::default(),
             limits: Limits::default(),
             worker: None,
             test_faults: false,
         }
     }
+}
+
+/// Every page of a file as grey pixels with its resolution, decoded **in this process**: for
+/// tools and benchmarks (the reference run of the plain `tesseract` command needs the page
+/// images). Untrusted files belong in a [`Reader`], which decodes them in its workers.
+///
+/// # Errors
+/// The reason, when the file cannot be decoded.
+#[doc(hidden)]
+pub fn decode_pages_in_process(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Vec<(image::GrayImage, u32)>, String> {
+    let kind = decode::sniff(bytes)
+        .ok_or_else(|| format!("not an image or a PDF ({})", decode::describe(bytes)))?;
+    let count = match kind {
+        FileKind::Pdf => pdf::probe(bytes, limits),
+        _ => decode::probe_image(bytes, kind, limits),
+    }
+    .map_err(|f| f.reason)?
+    .len() as u32;
+    (0..count)
+        .map(|i| {
+            let d = match kind {
+                FileKind::Pdf => pdf::page_pixels(bytes, i, limits),
+                _ => decode::decode_image(bytes, kind, i, limits),
+            }
+            .map_err(|f| f.reason)?;
+            let dpi = d.dpi.unwrap_or(300);
+            Ok((d.img, dpi))
+        })
+        .collect()
+}
+
+/// The ink measure blank detection uses (see [`Settings::blank_ink_per_10k`]), for tools that
+/// calibrate it.
+#[doc(hidden)]
+pub fn ink_per_10k(img: &image::GrayImage, dpi: u32) -> u32 {
+    clean::ink_per_10k(img, dpi)
 }

@@ -18,7 +18,8 @@ pub(crate) fn worker_exe(configured: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os(WORKER_PATH_ENV).filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    let me = std::env::current_exe().map_err(|e| format!("cannot tell which program is running ({e})"))?;
+    let me = std::env::current_exe()
+        .map_err(|e| format!("cannot tell which program is running ({e})"))?;
     if crate::worker::host_is_worker() {
         return Ok(me);
     }

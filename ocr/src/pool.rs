@@ -47,7 +47,9 @@ impl Worker {
     /// Starts a worker process and waits until it has loaded its models.
     fn spawn(pool: &PoolConfig, spawner: &Spawner) -> Result<Worker, String> {
         let mut child = spawner.start()?;
-        let (Some(stdin), Some(mut stdout), Some(mut stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
+        let (Some(stdin), Some(mut stdout), Some(mut stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
             return Err("the OCR worker has no pipes".into());
         };
         let (tx, rx) = mpsc::channel::<Frame>();
@@ -81,8 +83,17 @@ impl Worker {
                 }
             })
             .map_err(|e| e.to_string())?;
-        let mut w = Worker { child, stdin: Some(BufWriter::new(stdin)), rx, stderr_tail, stderr_thread: Some(stderr_thread) };
-        let init = Request::Init { settings: pool.settings.clone(), limits: pool.limits.clone() };
+        let mut w = Worker {
+            child,
+            stdin: Some(BufWriter::new(stdin)),
+            rx,
+            stderr_tail,
+            stderr_thread: Some(stderr_thread),
+        };
+        let init = Request::Init {
+            settings: pool.settings.clone(),
+            limits: pool.limits.clone(),
+        };
         if let Err(e) = w.send(&init, &[]) {
             let cause = w.reap();
             return Err(format!("the OCR worker stopped at start ({e}; {cause})"));
@@ -95,15 +106,24 @@ impl Worker {
             }
             Ok(Ok(Some(_))) => {
                 w.reap();
-                Err("the OCR worker answered its start with nonsense (is it from another build?)".into())
+                Err(
+                    "the OCR worker answered its start with nonsense (is it from another build?)"
+                        .into(),
+                )
             }
             Err(RecvTimeoutError::Timeout) => {
                 w.reap();
-                Err(format!("the OCR worker did not start within {} s", START_TIMEOUT.as_secs()))
+                Err(format!(
+                    "the OCR worker did not start within {} s",
+                    START_TIMEOUT.as_secs()
+                ))
             }
             _ => {
                 let cause = w.reap();
-                Err(format!("the OCR worker {} stopped at start ({cause})", pool.exe.display()))
+                Err(format!(
+                    "the OCR worker {} stopped at start ({cause})",
+                    pool.exe.display()
+                ))
             }
         }
     }
@@ -134,7 +154,10 @@ impl Worker {
         let signal = status.and_then(|s| s.signal());
         if tail.contains("has overflowed its stack") {
             "stack overflow".into()
-        } else if tail.contains("memory allocation of") || tail.contains("bad_alloc") || tail.contains("Cannot allocate") {
+        } else if tail.contains("memory allocation of")
+            || tail.contains("bad_alloc")
+            || tail.contains("Cannot allocate")
+        {
             "it ran out of memory".into()
         } else {
             match (signal, status.and_then(|s| s.code())) {
@@ -143,7 +166,9 @@ impl Worker {
                 (Some(libc::SIGBUS), _) => "bus error".into(),
                 (Some(libc::SIGFPE), _) => "arithmetic fault".into(),
                 (Some(libc::SIGILL), _) => "illegal instruction".into(),
-                (Some(libc::SIGKILL), _) => "killed, perhaps by the system for lack of memory".into(),
+                (Some(libc::SIGKILL), _) => {
+                    "killed, perhaps by the system for lack of memory".into()
+                }
                 (Some(s), _) => format!("signal {s}"),
                 (None, Some(c)) => format!("exit code {c}"),
                 (None, None) => "unknown cause".into(),
@@ -192,9 +217,12 @@ impl Spawner {
             .name("ocr-spawner".into())
             .spawn(move || {
                 for reply in rx {
-                    let child = command(&config)
-                        .spawn()
-                        .map_err(|e| format!("the OCR worker {} could not be started ({e})", config.exe.display()));
+                    let child = command(&config).spawn().map_err(|e| {
+                        format!(
+                            "the OCR worker {} could not be started ({e})",
+                            config.exe.display()
+                        )
+                    });
                     let _ = reply.send(child);
                 }
             })
@@ -209,7 +237,8 @@ impl Spawner {
             .unwrap_or_else(|p| p.into_inner())
             .send(reply)
             .map_err(|_| "the OCR worker starter has stopped".to_string())?;
-        rx.recv().map_err(|_| "the OCR worker starter has stopped".to_string())?
+        rx.recv()
+            .map_err(|_| "the OCR worker starter has stopped".to_string())?
     }
 }
 
@@ -241,15 +270,26 @@ impl Pool {
         let slots = config.slots.max(1);
         let spawner = Spawner::new(&config)?;
         let started: Vec<Result<Worker, String>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..slots).map(|_| s.spawn(|| Worker::spawn(&config, &spawner))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("worker start panicked".into()))).collect()
+            let handles: Vec<_> = (0..slots)
+                .map(|_| s.spawn(|| Worker::spawn(&config, &spawner)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("worker start panicked".into()))
+                })
+                .collect()
         });
         let mut idle = Vec::new();
         for w in started {
             idle.push(w?);
         }
         Ok(Pool {
-            state: Mutex::new(State { live: idle.len(), idle }),
+            state: Mutex::new(State {
+                live: idle.len(),
+                idle,
+            }),
             config: PoolConfig { slots, ..config },
             spawner,
             freed: Condvar::new(),
@@ -300,7 +340,12 @@ impl Pool {
     }
 
     /// Sends one request and waits for its answer, at most `timeout` once a worker has it.
-    pub(crate) fn call(&self, req: &Request, payload: &[u8], timeout: Duration) -> Result<Response, CallError> {
+    pub(crate) fn call(
+        &self,
+        req: &Request,
+        payload: &[u8],
+        timeout: Duration,
+    ) -> Result<Response, CallError> {
         let mut tries = 0;
         let mut w = loop {
             let mut w = self.acquire()?;
@@ -320,7 +365,10 @@ impl Pool {
             }
         };
         let deadline = Instant::now() + timeout;
-        match w.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        match w
+            .rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
             Ok(Ok(Some((resp, _)))) => {
                 self.release(w);
                 Ok(resp)
@@ -334,7 +382,9 @@ impl Pool {
                 // Alive but talking nonsense: a bug of ours, or a worker from another build.
                 w.reap();
                 self.lost();
-                Err(CallError::Crashed(format!("its answer could not be understood: {e}")))
+                Err(CallError::Crashed(format!(
+                    "its answer could not be understood: {e}"
+                )))
             }
             _ => {
                 let cause = w.reap();

@@ -85,12 +85,20 @@ pub(crate) enum FaultKind {
 
 impl Fault {
     pub(crate) fn new(index: u32, kind: FaultKind, reason: impl Into<String>) -> Fault {
-        Fault { index, kind, reason: reason.into() }
+        Fault {
+            index,
+            kind,
+            reason: reason.into(),
+        }
     }
 }
 
 /// Writes one frame.
-pub(crate) fn write_frame<T: Serialize>(w: &mut impl Write, header: &T, payload: &[u8]) -> io::Result<()> {
+pub(crate) fn write_frame<T: Serialize>(
+    w: &mut impl Write,
+    header: &T,
+    payload: &[u8],
+) -> io::Result<()> {
     let h = serde_json::to_vec(header).map_err(io::Error::other)?;
     let hl = u32::try_from(h.len()).map_err(io::Error::other)?;
     let pl = u32::try_from(payload.len()).map_err(io::Error::other)?;
@@ -102,7 +110,10 @@ pub(crate) fn write_frame<T: Serialize>(w: &mut impl Write, header: &T, payload:
 }
 
 /// Reads one frame; `Ok(None)` on a clean end of stream before the frame starts.
-pub(crate) fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read, max_payload: usize) -> io::Result<Option<(T, Vec<u8>)>> {
+pub(crate) fn read_frame<T: for<'de> Deserialize<'de>>(
+    r: &mut impl Read,
+    max_payload: usize,
+) -> io::Result<Option<(T, Vec<u8>)>> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len) {
         Ok(()) => {}
@@ -133,11 +144,29 @@ mod tests {
     #[test]
     fn frames_round_trip() {
         let mut buf = Vec::new();
-        write_frame(&mut buf, &Request::Page { kind: FileKind::Tiff, index: 3 }, b"abc").unwrap();
-        let (req, payload): (Request, Vec<u8>) = read_frame(&mut buf.as_slice(), 10).unwrap().unwrap();
-        assert!(matches!(req, Request::Page { kind: FileKind::Tiff, index: 3 }));
+        write_frame(
+            &mut buf,
+            &Request::Page {
+                kind: FileKind::Tiff,
+                index: 3,
+            },
+            b"abc",
+        )
+        .unwrap();
+        let (req, payload): (Request, Vec<u8>) =
+            read_frame(&mut buf.as_slice(), 10).unwrap().unwrap();
+        assert!(matches!(
+            req,
+            Request::Page {
+                kind: FileKind::Tiff,
+                index: 3
+            }
+        ));
         assert_eq!(payload, b"abc");
-        assert!(read_frame::<Request>(&mut buf.as_slice(), 2).is_err(), "payload over the cap");
+        assert!(
+            read_frame::<Request>(&mut buf.as_slice(), 2).is_err(),
+            "payload over the cap"
+        );
         assert!(read_frame::<Request>(&mut &[][..], 10).unwrap().is_none());
     }
 }

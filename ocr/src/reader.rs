@@ -17,6 +17,9 @@ pub struct Reader {
     config: Config,
 }
 
+/// A file as read: name, the kind its name claims, bytes.
+type RawInput = (String, Option<FileKind>, Vec<u8>);
+
 /// One file of an envelope, in memory.
 struct Input {
     name: String,
@@ -32,7 +35,8 @@ impl Reader {
     /// [`OcrError::Engine`] (page 0) when the worker program cannot be found or started, or the
     /// language models cannot be loaded.
     pub fn new(config: Config) -> Result<Reader, OcrError> {
-        let exe = crate::locate::worker_exe(config.worker.as_deref()).map_err(|reason| OcrError::Engine { page: 0, reason })?;
+        let exe = crate::locate::worker_exe(config.worker.as_deref())
+            .map_err(|reason| OcrError::Engine { page: 0, reason })?;
         let pool = Pool::new(PoolConfig {
             exe,
             settings: config.settings.clone(),
@@ -65,7 +69,10 @@ impl Reader {
         let mut inputs = Vec::with_capacity(files.len());
         let mut total = 0u64;
         for file in files {
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             // Pages before this file are not counted yet: errors here name the file's first
             // page once the earlier files are probed (see `number_errors`).
             let bytes = match read_limited(&file, self.config.limits.max_file_bytes) {
@@ -77,8 +84,14 @@ impl Reader {
             };
             total += bytes.len() as u64;
             if total > max_total {
-                let reason = format!("the envelope holds more than {} MB of files, the limit", max_total >> 20);
-                inputs.push(Err((name, Pending::Fault(Fault::new(0, FaultKind::Limit, reason)))));
+                let reason = format!(
+                    "the envelope holds more than {} MB of files, the limit",
+                    max_total >> 20
+                );
+                inputs.push(Err((
+                    name,
+                    Pending::Fault(Fault::new(0, FaultKind::Limit, reason)),
+                )));
                 break;
             }
             inputs.push(Ok((name.clone(), FileKind::from_path(&file), bytes)));
@@ -94,7 +107,11 @@ impl Reader {
     /// As [`Reader::read_envelope`].
     pub fn read_bytes(&self, bytes: &[u8], kind: FileKind) -> Result<Vec<PageText>, OcrError> {
         if bytes.len() as u64 > self.config.limits.max_file_bytes {
-            return Err(OcrError::OverLimit { page: 1, file: String::new(), reason: file_too_large(bytes.len() as u64, self.config.limits.max_file_bytes) });
+            return Err(OcrError::OverLimit {
+                page: 1,
+                file: String::new(),
+                reason: file_too_large(bytes.len() as u64, self.config.limits.max_file_bytes),
+            });
         }
         self.read_inputs(vec![Ok((String::new(), Some(kind), bytes.to_vec()))])
     }
@@ -103,37 +120,59 @@ impl Reader {
     /// Test hook: asks a worker to misbehave, to prove the pool survives it. Needs
     /// `Config::test_faults`.
     pub fn misbehave(&self, how: Misbehaviour) -> Result<(), OcrError> {
-        match self.pool.call(&Request::Misbehave { how }, &[], self.config.limits.page_timeout) {
-            Ok(Response::Fault(f)) => Err(fault_error(f, 0, "")),
+        match self.pool.call(
+            &Request::Misbehave { how },
+            &[],
+            self.config.limits.page_timeout,
+        ) {
+            Ok(Response::Fault(f)) => Err(fault_error(f, 1, "")),
             Ok(_) => Ok(()),
             Err(e) => Err(call_error(e, 1, "", self.config.limits.page_timeout)),
         }
     }
 
-    fn read_inputs(&self, inputs: Vec<Result<(String, Option<FileKind>, Vec<u8>), (String, Pending)>>) -> Result<Vec<PageText>, OcrError> {
+    fn read_inputs(
+        &self,
+        inputs: Vec<Result<RawInput, (String, Pending)>>,
+    ) -> Result<Vec<PageText>, OcrError> {
         // Identify every file from its bytes, then probe them all (in parallel).
         let inputs: Vec<Result<Input, (String, Pending)>> = inputs
             .into_iter()
             .map(|r| {
-                r.and_then(|(name, declared, bytes)| match identify(&bytes, declared, &name) {
-                    Ok(kind) => Ok(Input { name, kind, bytes }),
-                    Err(f) => Err((name, Pending::Fault(f))),
-                })
+                r.and_then(
+                    |(name, declared, bytes)| match identify(&bytes, declared, &name) {
+                        Ok(kind) => Ok(Input { name, kind, bytes }),
+                        Err(f) => Err((name, Pending::Fault(f))),
+                    },
+                )
             })
             .collect();
         if inputs.is_empty() {
-            return Err(OcrError::Damaged { page: 1, file: String::new(), reason: "the envelope holds no page file".into() });
+            return Err(OcrError::Damaged {
+                page: 1,
+                file: String::new(),
+                reason: "the envelope holds no page file".into(),
+            });
         }
         let limits = &self.config.limits;
-        let probes: Vec<Option<Result<Vec<PageInfo>, Pending>>> = parallel(inputs.len(), self.pool.slots(), |i| match &inputs[i] {
-            Err(_) => Err(Pending::Skip),
-            Ok(input) => match self.pool.call(&Request::Probe { kind: input.kind }, &input.bytes, limits.page_timeout) {
-                Ok(Response::Probed { pages }) => Ok(pages),
-                Ok(Response::Fault(f)) => Err(Pending::Fault(f)),
-                Ok(_) => Err(Pending::Fault(Fault::new(0, FaultKind::Engine, "the OCR worker gave an unexpected answer"))),
-                Err(e) => Err(Pending::Call(e)),
-            },
-        });
+        let probes: Vec<Option<Result<Vec<PageInfo>, Pending>>> =
+            parallel(inputs.len(), self.pool.slots(), |i| match &inputs[i] {
+                Err(_) => Err(Pending::Skip),
+                Ok(input) => match self.pool.call(
+                    &Request::Probe { kind: input.kind },
+                    &input.bytes,
+                    limits.page_timeout,
+                ) {
+                    Ok(Response::Probed { pages }) => Ok(pages),
+                    Ok(Response::Fault(f)) => Err(Pending::Fault(f)),
+                    Ok(_) => Err(Pending::Fault(Fault::new(
+                        0,
+                        FaultKind::Engine,
+                        "the OCR worker gave an unexpected answer",
+                    ))),
+                    Err(e) => Err(Pending::Call(e)),
+                },
+            });
         // Number the pages; the first file that failed (in order) fails the envelope.
         let mut jobs: Vec<(usize, u32, u32)> = Vec::new();
         let mut next_page = 1u32;
@@ -141,7 +180,10 @@ impl Reader {
             let pending = match (input, probe) {
                 (Err((name, p)), _) => Some((name.as_str(), p.clone_reason())),
                 (Ok(input), Some(Err(p))) => Some((input.name.as_str(), p)),
-                (Ok(input), None) => Some((input.name.as_str(), Pending::Fault(Fault::new(0, FaultKind::Engine, "the file was not probed")))),
+                (Ok(input), None) => Some((
+                    input.name.as_str(),
+                    Pending::Fault(Fault::new(0, FaultKind::Engine, "the file was not probed")),
+                )),
                 (Ok(_), Some(Ok(pages))) => {
                     for index in 0..pages.len() as u32 {
                         jobs.push((i, index, next_page));
@@ -157,7 +199,10 @@ impl Reader {
                 return Err(OcrError::OverLimit {
                     page: limits.max_pages + 1,
                     file: input.as_ref().map(|i| i.name.clone()).unwrap_or_default(),
-                    reason: format!("the envelope has more than {} pages, the limit", limits.max_pages),
+                    reason: format!(
+                        "the envelope has more than {} pages, the limit",
+                        limits.max_pages
+                    ),
                 });
             }
         }
@@ -167,7 +212,14 @@ impl Reader {
             let (file, index, page) = jobs[j];
             let input = inputs[file];
             let t = Instant::now();
-            let r = self.pool.call(&Request::Page { kind: input.kind, index }, &input.bytes, limits.page_timeout);
+            let r = self.pool.call(
+                &Request::Page {
+                    kind: input.kind,
+                    index,
+                },
+                &input.bytes,
+                limits.page_timeout,
+            );
             match r {
                 Ok(Response::Page(mut p)) => {
                     p.page = page;
@@ -176,7 +228,10 @@ impl Reader {
                     Ok(*p)
                 }
                 Ok(Response::Fault(f)) => Err(fault_error(f, page - index, &input.name)),
-                Ok(_) => Err(OcrError::Engine { page, reason: "the OCR worker gave an unexpected answer".into() }),
+                Ok(_) => Err(OcrError::Engine {
+                    page,
+                    reason: "the OCR worker gave an unexpected answer".into(),
+                }),
                 Err(e) => Err(call_error(e, page, &input.name, limits.page_timeout)),
             }
         });
@@ -189,7 +244,10 @@ impl Reader {
                     return Err(e);
                 }
                 None => {
-                    return Err(OcrError::Engine { page: jobs[j].2, reason: "the page was not read".into() });
+                    return Err(OcrError::Engine {
+                        page: jobs[j].2,
+                        reason: "the page was not read".into(),
+                    });
                 }
             }
         }
@@ -223,8 +281,15 @@ impl Pending {
         match self {
             Pending::Fault(f) => fault_error(f, first_page, file),
             Pending::Call(e) => call_error(e, first_page, file, timeout),
-            Pending::Io(source) => OcrError::Io { page: first_page, file: file.to_string(), source },
-            Pending::Skip => OcrError::Engine { page: first_page, reason: "the file was skipped".into() },
+            Pending::Io(source) => OcrError::Io {
+                page: first_page,
+                file: file.to_string(),
+                source,
+            },
+            Pending::Skip => OcrError::Engine {
+                page: first_page,
+                reason: "the file was skipped".into(),
+            },
         }
     }
 }
@@ -233,10 +298,25 @@ fn fault_error(f: Fault, first_page: u32, file: &str) -> OcrError {
     let page = first_page + f.index;
     let file = file.to_string();
     match f.kind {
-        FaultKind::Unsupported => OcrError::Unsupported { page, file, reason: f.reason },
-        FaultKind::Damaged => OcrError::Damaged { page, file, reason: f.reason },
-        FaultKind::Limit => OcrError::OverLimit { page, file, reason: f.reason },
-        FaultKind::Engine => OcrError::Engine { page, reason: f.reason },
+        FaultKind::Unsupported => OcrError::Unsupported {
+            page,
+            file,
+            reason: f.reason,
+        },
+        FaultKind::Damaged => OcrError::Damaged {
+            page,
+            file,
+            reason: f.reason,
+        },
+        FaultKind::Limit => OcrError::OverLimit {
+            page,
+            file,
+            reason: f.reason,
+        },
+        FaultKind::Engine => OcrError::Engine {
+            page,
+            reason: f.reason,
+        },
     }
 }
 
@@ -250,7 +330,11 @@ fn call_error(e: CallError, page: u32, file: &str, limit: std::time::Duration) -
 }
 
 fn file_too_large(len: u64, max: u64) -> String {
-    format!("the file is {:.1} MB, over the {} MB limit", len as f64 / 1e6, max / 1_000_000)
+    format!(
+        "the file is {:.1} MB, over the {} MB limit",
+        len as f64 / 1e6,
+        max / 1_000_000
+    )
 }
 
 /// Reads a file, refusing it when larger than `max` (checked before reading, and again while
@@ -260,19 +344,33 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, Pending> {
     let f = std::fs::File::open(path).map_err(Pending::Io)?;
     let len = f.metadata().map_err(Pending::Io)?.len();
     if len > max {
-        return Err(Pending::Fault(Fault::new(0, FaultKind::Limit, file_too_large(len, max))));
+        return Err(Pending::Fault(Fault::new(
+            0,
+            FaultKind::Limit,
+            file_too_large(len, max),
+        )));
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    f.take(max + 1).read_to_end(&mut bytes).map_err(Pending::Io)?;
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Pending::Io)?;
     if bytes.len() as u64 > max {
-        return Err(Pending::Fault(Fault::new(0, FaultKind::Limit, file_too_large(bytes.len() as u64, max))));
+        return Err(Pending::Fault(Fault::new(
+            0,
+            FaultKind::Limit,
+            file_too_large(bytes.len() as u64, max),
+        )));
     }
     Ok(bytes)
 }
 
 /// The files of an envelope, in page order.
 fn envelope_files(path: &Path) -> Result<Vec<PathBuf>, OcrError> {
-    let io = |source| OcrError::Io { page: 1, file: path.display().to_string(), source };
+    let io = |source| OcrError::Io {
+        page: 1,
+        file: path.display().to_string(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -299,19 +397,33 @@ fn identify(bytes: &[u8], declared: Option<FileKind>, name: &str) -> Result<File
     let reason = match (bytes.is_empty(), declared) {
         (true, _) => "the file is empty".to_string(),
         (false, Some(kind)) => format!("the file is not {} ({})", kind_name(kind), describe(bytes)),
-        (false, None) if name.is_empty() => format!("the file is not an image or a PDF ({})", describe(bytes)),
-        (false, None) => format!("the file {name} is not an image or a PDF ({})", describe(bytes)),
+        (false, None) if name.is_empty() => {
+            format!("the file is not an image or a PDF ({})", describe(bytes))
+        }
+        (false, None) => format!(
+            "the file {name} is not an image or a PDF ({})",
+            describe(bytes)
+        ),
     };
-    let kind = if bytes.is_empty() { FaultKind::Damaged } else { FaultKind::Unsupported };
+    let kind = if bytes.is_empty() {
+        FaultKind::Damaged
+    } else {
+        FaultKind::Unsupported
+    };
     Err(Fault::new(0, kind, reason))
 }
 
 /// Runs `f` over `0..n` on up to `threads` threads, in index order per thread; after the first
 /// `Err`, items not yet started are left `None`.
-fn parallel<T: Send, E: Send>(n: usize, threads: usize, f: impl Fn(usize) -> Result<T, E> + Sync) -> Vec<Option<Result<T, E>>> {
+fn parallel<T: Send, E: Send>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(usize) -> Result<T, E> + Sync,
+) -> Vec<Option<Result<T, E>>> {
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let slots: Vec<std::sync::Mutex<Option<Result<T, E>>>> = (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    let slots: Vec<std::sync::Mutex<Option<Result<T, E>>>> =
+        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     let work = || {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -331,9 +443,12 @@ fn parallel<T: Send, E: Send>(n: usize, threads: usize, f: impl Fn(usize) -> Res
     } else {
         std::thread::scope(|s| {
             for _ in 0..threads {
-                s.spawn(&work);
+                s.spawn(work);
             }
         });
     }
-    slots.into_iter().map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
+    slots
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+        .collect()
 }

@@ -10,7 +10,9 @@ use crate::decode::{self, Decoded};
 use crate::engine::{Engine, RawWord};
 use crate::page::{PageText, Source, Timings, Word};
 use crate::pdf::{self, PdfPage};
-use crate::protocol::{Fault, FaultKind, Misbehaviour, PageInfo, Request, Response, read_frame, write_frame};
+use crate::protocol::{
+    Fault, FaultKind, Misbehaviour, PageInfo, Request, Response, read_frame, write_frame,
+};
 use crate::{FileKind, Limits, Orientation, Settings, TEXT_LAYER_DPI};
 use image::GrayImage;
 use mailroom_domain::Confidence;
@@ -67,7 +69,10 @@ fn ensure_single_thread_openmp() {
     }
     use std::os::unix::process::CommandExt as _;
     if let Ok(exe) = std::env::current_exe() {
-        let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("OMP_THREAD_LIMIT", "1").exec();
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("OMP_THREAD_LIMIT", "1")
+            .exec();
         eprintln!("mailroom-ocr-worker: could not re-execute with OMP_THREAD_LIMIT=1: {err}");
     }
     std::process::exit(1);
@@ -77,7 +82,10 @@ fn set_memory_limit(bytes: u64) {
     if bytes == 0 {
         return;
     }
-    let lim = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
+    let lim = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
     // SAFETY: plain system call on a local struct.
     unsafe {
         libc::setrlimit(libc::RLIMIT_AS, &lim);
@@ -87,18 +95,27 @@ fn set_memory_limit(bytes: u64) {
 fn serve_loop() -> std::io::Result<()> {
     let mut input = BufReader::new(std::io::stdin().lock());
     let mut output = BufWriter::new(std::io::stdout().lock());
-    let Some((Request::Init { settings, limits }, _)) = read_frame::<Request>(&mut input, 0)? else {
+    let Some((Request::Init { settings, limits }, _)) = read_frame::<Request>(&mut input, 0)?
+    else {
         return Err(std::io::Error::other("the first request must be Init"));
     };
     set_memory_limit(limits.worker_memory_bytes);
     let engines = Engine::new(&settings.languages).and_then(|text| {
-        let osd = if settings.orientation == Orientation::Off { None } else { Some(Engine::new_osd()?) };
+        let osd = if settings.orientation == Orientation::Off {
+            None
+        } else {
+            Some(Engine::new_osd()?)
+        };
         Ok(Engines { text, osd })
     });
     let mut engines = match engines {
         Ok(e) => e,
         Err(reason) => {
-            write_frame(&mut output, &Response::Fault(Fault::new(0, FaultKind::Engine, reason)), &[])?;
+            write_frame(
+                &mut output,
+                &Response::Fault(Fault::new(0, FaultKind::Engine, reason)),
+                &[],
+            )?;
             return Ok(());
         }
     };
@@ -113,14 +130,33 @@ fn serve_loop() -> std::io::Result<()> {
     let max_payload = usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX);
     while let Some((req, payload)) = read_frame::<Request>(&mut input, max_payload)? {
         let resp = match req {
-            Request::Init { .. } => Response::Fault(Fault::new(0, FaultKind::Engine, "the worker is already initialised")),
-            Request::Probe { kind } => guard(0, || probe(&payload, kind, &limits).map(|pages| Response::Probed { pages })),
+            Request::Init { .. } => Response::Fault(Fault::new(
+                0,
+                FaultKind::Engine,
+                "the worker is already initialised",
+            )),
+            Request::Probe { kind } => guard(0, || {
+                probe(&payload, kind, &limits).map(|pages| Response::Probed { pages })
+            }),
             Request::Page { kind, index } => {
                 let deadline = Instant::now() + limits.page_timeout;
-                guard(index, || read_page(&mut engines, &payload, kind, index, &settings, &limits, deadline).map(|p| Response::Page(Box::new(p))))
+                guard(index, || {
+                    read_page(
+                        &mut engines,
+                        &payload,
+                        kind,
+                        index,
+                        &settings,
+                        &limits,
+                        deadline,
+                    )
+                    .map(|p| Response::Page(Box::new(p)))
+                })
             }
             Request::Misbehave { how } if faults => guard(0, || misbehave(how)),
-            Request::Misbehave { .. } => Response::Fault(Fault::new(0, FaultKind::Engine, "test hooks are off")),
+            Request::Misbehave { .. } => {
+                Response::Fault(Fault::new(0, FaultKind::Engine, "test hooks are off"))
+            }
         };
         write_frame(&mut output, &resp, &[])?;
     }
@@ -139,7 +175,11 @@ fn guard(index: u32, f: impl FnOnce() -> Result<Response, Fault>) -> Response {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Response::Fault(Fault::new(index, FaultKind::Damaged, format!("the page could not be read (internal error: {msg})")))
+            Response::Fault(Fault::new(
+                index,
+                FaultKind::Damaged,
+                format!("the page could not be read (internal error: {msg})"),
+            ))
         }
     }
 }
@@ -147,8 +187,13 @@ fn guard(index: u32, f: impl FnOnce() -> Result<Response, Fault>) -> Response {
 fn misbehave(how: Misbehaviour) -> Result<Response, Fault> {
     match how {
         Misbehaviour::Segfault => {
-            // SAFETY: deliberately not: this is the test of what happens when a library does it.
-            unsafe { libc::raise(libc::SIGSEGV) };
+            // Dies as a C library's wild pointer would: by SIGSEGV with the default action (Rust's
+            // own handler, there for stack overflows, would let a raised signal return).
+            // SAFETY: only signal dispositions of this process, which is meant to die.
+            unsafe {
+                libc::signal(libc::SIGSEGV, libc::SIG_DFL);
+                libc::raise(libc::SIGSEGV);
+            }
         }
         Misbehaviour::Abort => std::process::abort(),
         Misbehaviour::StackOverflow => {
@@ -210,12 +255,34 @@ pub(crate) fn read_page(
     let decoded = match kind {
         FileKind::Pdf => match pdf::read_page(bytes, index, limits, deadline)? {
             PdfPage::Image(d) => d,
-            PdfPage::Text { words, width, height } => {
-                let mut timings = Timings { decode_ms: ms(t0.elapsed()), ..Timings::default() };
+            PdfPage::Text {
+                words,
+                width,
+                height,
+            } => {
+                let mut timings = Timings {
+                    decode_ms: ms(t0.elapsed()),
+                    ..Timings::default()
+                };
                 timings.clean_ms = 0.0;
-                let words: Vec<(RawWord, [u32; 4])> =
-                    words.into_iter().map(|w| { let b = [w.left, w.top, w.left + w.width, w.top + w.height]; (w, b) }).collect();
-                return Ok(page_text(&words, Source::TextLayer, 1.0, 0, 0.0, width, height, TEXT_LAYER_DPI, timings));
+                let words: Vec<(RawWord, [u32; 4])> = words
+                    .into_iter()
+                    .map(|w| {
+                        let b = [w.left, w.top, w.left + w.width, w.top + w.height];
+                        (w, b)
+                    })
+                    .collect();
+                return Ok(page_text(
+                    &words,
+                    Source::TextLayer,
+                    1.0,
+                    0,
+                    0.0,
+                    width,
+                    height,
+                    TEXT_LAYER_DPI,
+                    timings,
+                ));
             }
         },
         _ => decode::decode_image(bytes, kind, index, limits).map_err(|f| Fault { index, ..f })?,
@@ -223,20 +290,45 @@ pub(crate) fn read_page(
     let Decoded { img, dpi } = decoded;
     let (width, height) = img.dimensions();
     let dpi = effective_dpi(dpi, width, height);
-    let mut timings = Timings { decode_ms: ms(t0.elapsed()), ..Timings::default() };
-    let t1 = Instant::now();
-    if settings.blank_ink_per_10k > 0 && clean::ink_per_10k(&img, dpi) < settings.blank_ink_per_10k {
-        timings.clean_ms = ms(t1.elapsed());
-        return Ok(page_text(&[], Source::Blank, 0.0, 0, 0.0, width, height, dpi, timings));
-    }
-    let (small, scale, work_dpi) = if settings.downscale_above_dpi > 0 && dpi > settings.downscale_above_dpi {
-        let factor = dpi as f32 / settings.target_dpi as f32;
-        (clean::downscale(&img, factor), factor, settings.target_dpi)
-    } else {
-        (img, 1.0, dpi)
+    let mut timings = Timings {
+        decode_ms: ms(t0.elapsed()),
+        ..Timings::default()
     };
-    let mut clock = Clock { clean_ms: ms(t1.elapsed()), recognize_ms: 0.0 };
-    let page = Prepared { small: &small, scale, dpi: work_dpi, width, height, index };
+    let t1 = Instant::now();
+    if settings.blank_ink_per_10k > 0 && clean::ink_per_10k(&img, dpi) < settings.blank_ink_per_10k
+    {
+        timings.clean_ms = ms(t1.elapsed());
+        return Ok(page_text(
+            &[],
+            Source::Blank,
+            0.0,
+            0,
+            0.0,
+            width,
+            height,
+            dpi,
+            timings,
+        ));
+    }
+    let (small, scale, work_dpi) =
+        if settings.downscale_above_dpi > 0 && dpi > settings.downscale_above_dpi {
+            let factor = dpi as f32 / settings.target_dpi as f32;
+            (clean::downscale(&img, factor), factor, settings.target_dpi)
+        } else {
+            (img, 1.0, dpi)
+        };
+    let mut clock = Clock {
+        clean_ms: ms(t1.elapsed()),
+        recognize_ms: 0.0,
+    };
+    let page = Prepared {
+        small: &small,
+        scale,
+        dpi: work_dpi,
+        width,
+        height,
+        index,
+    };
     let best = match settings.orientation {
         Orientation::Off => page.attempt(0, &mut engines.text, settings, &mut clock)?,
         Orientation::Osd => {
@@ -257,23 +349,42 @@ pub(crate) fn read_page(
                     first
                 } else {
                     let second = page.attempt(turn, &mut engines.text, settings, &mut clock)?;
-                    if second.quality() > first.quality() { second } else { first }
+                    if second.quality() > first.quality() {
+                        second
+                    } else {
+                        first
+                    }
                 }
             }
         }
     };
-    let Clock { clean_ms, recognize_ms } = clock;
+    let Clock {
+        clean_ms,
+        recognize_ms,
+    } = clock;
     timings.clean_ms = clean_ms;
     timings.recognize_ms = recognize_ms;
     let words: Vec<(RawWord, [u32; 4])> = best
         .words
         .into_iter()
         .map(|w| {
-            let b = best.geometry.bbox([w.left, w.top, w.left + w.width, w.top + w.height]);
+            let b = best
+                .geometry
+                .bbox([w.left, w.top, w.left + w.width, w.top + w.height]);
             (w, b)
         })
         .collect();
-    Ok(page_text(&words, Source::Ocr, best.mean / 100.0, best.geometry.turn, best.geometry.skew_deg, width, height, dpi, timings))
+    Ok(page_text(
+        &words,
+        Source::Ocr,
+        best.mean / 100.0,
+        best.geometry.turn,
+        best.geometry.skew_deg,
+        width,
+        height,
+        dpi,
+        timings,
+    ))
 }
 
 /// The resolution to work with: the file's, when plausible for a scan, else estimated from the
@@ -313,12 +424,30 @@ struct Prepared<'a> {
 
 impl Prepared<'_> {
     /// One attempt: turn, deskew, recognise.
-    fn attempt(&self, turn: u32, engine: &mut Engine, settings: &Settings, clock: &mut Clock) -> Result<Attempt, Fault> {
+    fn attempt(
+        &self,
+        turn: u32,
+        engine: &mut Engine,
+        settings: &Settings,
+        clock: &mut Clock,
+    ) -> Result<Attempt, Fault> {
         let t = Instant::now();
-        let turned = if turn == 0 { None } else { Some(clean::rotate(self.small, turn)) };
+        let turned = if turn == 0 {
+            None
+        } else {
+            Some(clean::rotate(self.small, turn))
+        };
         let base: &GrayImage = turned.as_ref().unwrap_or(self.small);
-        let skew = if settings.deskew { clean::estimate_skew(base, self.dpi, 5.0) } else { 0.0 };
-        let straight = if skew.abs() >= settings.deskew_min_deg { Some(clean::deskew(base, skew)) } else { None };
+        let skew = if settings.deskew {
+            clean::estimate_skew(base, self.dpi, 5.0)
+        } else {
+            0.0
+        };
+        let straight = if skew.abs() >= settings.deskew_min_deg {
+            Some(clean::deskew(base, skew))
+        } else {
+            None
+        };
         let skew = if straight.is_some() { skew } else { 0.0 };
         let seen: &GrayImage = straight.as_ref().unwrap_or(base);
         let geometry = Geometry {
@@ -332,9 +461,15 @@ impl Prepared<'_> {
         };
         clock.clean_ms += ms(t.elapsed());
         let t = Instant::now();
-        let (words, mean) = engine.recognize(seen, self.dpi, settings.psm).map_err(|e| Fault::new(self.index, FaultKind::Engine, e))?;
+        let (words, mean) = engine
+            .recognize(seen, self.dpi, settings.psm)
+            .map_err(|e| Fault::new(self.index, FaultKind::Engine, e))?;
         clock.recognize_ms += ms(t.elapsed());
-        Ok(Attempt { words, mean, geometry })
+        Ok(Attempt {
+            words,
+            mean,
+            geometry,
+        })
     }
 }
 
@@ -347,8 +482,16 @@ struct Attempt {
 impl Attempt {
     /// Mean confidence, counting a page with almost no words as unsure.
     fn quality(&self) -> f32 {
-        let letters: usize = self.words.iter().map(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count()).sum();
-        if letters < 20 { self.mean.min(letters as f32) } else { self.mean }
+        let letters: usize = self
+            .words
+            .iter()
+            .map(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count())
+            .sum();
+        if letters < 20 {
+            self.mean.min(letters as f32)
+        } else {
+            self.mean
+        }
     }
 }
 
@@ -369,7 +512,11 @@ fn page_text(
         text: layout_text(words.iter().map(|(w, _)| w)),
         words: words
             .iter()
-            .map(|(w, b)| Word { text: w.text.clone(), bbox: *b, confidence: Confidence::clamped(f64::from(w.conf) / 100.0) })
+            .map(|(w, b)| Word {
+                text: w.text.clone(),
+                bbox: *b,
+                confidence: Confidence::clamped(f64::from(w.conf) / 100.0),
+            })
             .collect(),
         confidence: Confidence::clamped(f64::from(confidence)),
         rotation,

@@ -44,7 +44,10 @@ fn reader() -> Reader {
         worker: Some(env!("CARGO_BIN_EXE_mailroom-ocr-worker").into()),
         ..Config::default()
     };
-    eprintln!("settings: {}", serde_json::to_string(&config.settings).unwrap());
+    eprintln!(
+        "settings: {}",
+        serde_json::to_string(&config.settings).unwrap()
+    );
     Reader::new(config).expect("the OCR workers start")
 }
 
@@ -84,7 +87,9 @@ fn levenshtein(a: &[char], b: &[char]) -> usize {
     for (i, ca) in a.iter().enumerate() {
         cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         std::mem::swap(&mut prev, &mut cur);
     }
@@ -108,7 +113,10 @@ fn words_missed(truth: &str, ocr: &str) -> f64 {
     missed as f64 / total.max(1) as f64
 }
 
-const BASELINES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/external/ocr-baselines");
+const BASELINES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/external/ocr-baselines"
+);
 
 #[test]
 #[ignore = "slow: OCRs the baseline pages; run with --ignored --nocapture"]
@@ -119,21 +127,39 @@ fn baselines() {
         return;
     }
     let cases = [
-        ("tesseract-test/phototest.tif", "tesseract-test/phototest.gold.txt"),
+        (
+            "tesseract-test/phototest.tif",
+            "tesseract-test/phototest.gold.txt",
+        ),
         ("tesseract-test/eurotext.tif", "tesseract-test/eurotext.txt"),
-        ("tesseract-test/8071_093.3B.tif", "tesseract-test/8071_093.3B.txt"),
-        ("tesseract-test/8087_054.3B.tif", "tesseract-test/8087_054.3B.txt"),
+        (
+            "tesseract-test/8071_093.3B.tif",
+            "tesseract-test/8071_093.3B.txt",
+        ),
+        (
+            "tesseract-test/8087_054.3B.tif",
+            "tesseract-test/8087_054.3B.txt",
+        ),
         ("ocrmypdf/linn.pdf", "ocrmypdf/linn.txt"),
         ("ocrmypdf/skew.pdf", "ocrmypdf/linn.txt"),
         ("ocrmypdf/rotated_skew.pdf", "ocrmypdf/linn.txt"),
     ];
     let reader = reader();
     let (mut errs, mut chars, mut ms) = (0usize, 0usize, 0u64);
-    println!("{:<32} {:>6} {:>7} {:>8} {:>5} {:>7}", "page", "chars", "CER", "missed", "rot", "ms");
+    println!(
+        "{:<32} {:>6} {:>7} {:>8} {:>5} {:>7}",
+        "page", "chars", "CER", "missed", "rot", "ms"
+    );
     for (img, txt) in cases {
         let truth = std::fs::read_to_string(dir.join(txt)).unwrap();
-        let pages = reader.read_envelope(&dir.join(img)).unwrap_or_else(|e| panic!("{img}: {e}"));
-        let text: String = pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
+        let pages = reader
+            .read_envelope(&dir.join(img))
+            .unwrap_or_else(|e| panic!("{img}: {e}"));
+        let text: String = pages
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         let (t, o) = (norm(&truth), norm(&text));
         let e = levenshtein(&t, &o);
         errs += e;
@@ -148,7 +174,13 @@ fn baselines() {
             pages.iter().map(|p| p.elapsed_ms).sum::<u64>()
         );
     }
-    println!("{:<32} {chars:>6} {:>6.2}% {:>8} {:>5} {ms:>7}", "all", 100.0 * errs as f64 / chars as f64, "", "");
+    println!(
+        "{:<32} {chars:>6} {:>6.2}% {:>8} {:>5} {ms:>7}",
+        "all",
+        100.0 * errs as f64 / chars as f64,
+        "",
+        ""
+    );
 }
 
 /// The set to measure: `$MAILROOM_OCR_SET`, the committed demo set, or the demo seed generated.
@@ -157,7 +189,9 @@ fn the_set() -> (PathBuf, Option<tempfile::TempDir>) {
         return (p.into(), None);
     }
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/demo");
-    let count = std::env::var("MAILROOM_OCR_COUNT").ok().and_then(|s| s.parse().ok());
+    let count = std::env::var("MAILROOM_OCR_COUNT")
+        .ok()
+        .and_then(|s| s.parse().ok());
     if count.is_none() && committed.join("meta").is_dir() {
         return (committed, None);
     }
@@ -219,7 +253,10 @@ struct Band {
 /// each box is turned back into the skewed band it came from, so that on a skewed page a word
 /// is matched to its own line and not to the neighbour whose box overlaps.
 fn page_errors(page: &PageText, meta: &Value) -> (usize, usize) {
-    let (mw, mh) = (meta["width"].as_f64().unwrap_or(1.0), meta["height"].as_f64().unwrap_or(1.0));
+    let (mw, mh) = (
+        meta["width"].as_f64().unwrap_or(1.0),
+        meta["height"].as_f64().unwrap_or(1.0),
+    );
     let scale = mw / f64::from(page.width);
     let qt = meta["quarter_turns"].as_u64().unwrap_or(0) % 4;
     // Size before the turns.
@@ -239,7 +276,12 @@ fn page_errors(page: &PageText, meta: &Value) -> (usize, usize) {
         .unwrap()
         .iter()
         .map(|l| {
-            let b: Vec<f64> = l["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let b: Vec<f64> = l["bbox"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
             let (a, c) = (unturn(b[0], b[1]), unturn(b[2], b[3]));
             let (x0, x1, y0, y1) = (a.0.min(c.0), a.0.max(c.0), a.1.min(c.1), a.1.max(c.1));
             let (bw, bh) = (x1 - x0, y1 - y0);
@@ -247,13 +289,22 @@ fn page_errors(page: &PageText, meta: &Value) -> (usize, usize) {
             let (s, c2) = (sin.abs(), cos * cos - sin * sin);
             let w = ((bw * cos - bh * s) / c2).max(bw * 0.5);
             let h = ((bh * cos - bw * s) / c2).max(bh.min(12.0)).max(4.0);
-            Band { text: norm(l["text"].as_str().unwrap()), cx: (x0 + x1) / 2.0, cy: (y0 + y1) / 2.0, half_w: w / 2.0, half_h: h / 2.0 }
+            Band {
+                text: norm(l["text"].as_str().unwrap()),
+                cx: (x0 + x1) / 2.0,
+                cy: (y0 + y1) / 2.0,
+                half_w: w / 2.0,
+                half_h: h / 2.0,
+            }
         })
         .collect();
     let mut per_line: Vec<Vec<(f64, &str)>> = vec![Vec::new(); bands.len()];
     let mut stray = 0usize;
     for w in &page.words {
-        let (x, y) = unturn(f64::from(w.bbox[0] + w.bbox[2]) / 2.0 * scale, f64::from(w.bbox[1] + w.bbox[3]) / 2.0 * scale);
+        let (x, y) = unturn(
+            f64::from(w.bbox[0] + w.bbox[2]) / 2.0 * scale,
+            f64::from(w.bbox[1] + w.bbox[3]) / 2.0 * scale,
+        );
         // Position along and across each band (lines run along (cos, -sin): the generator turns
         // the page by theta about its centre).
         let hit = bands
@@ -264,7 +315,11 @@ fn page_errors(page: &PageText, meta: &Value) -> (usize, usize) {
                 let along = dx * cos - dy * sin;
                 let across = dx * sin + dy * cos;
                 let pad = b.half_h * 0.5;
-                (along.abs() <= b.half_w + pad && across.abs() <= b.half_h + pad).then_some((i, across.abs() / b.half_h, along))
+                (along.abs() <= b.half_w + pad && across.abs() <= b.half_h + pad).then_some((
+                    i,
+                    across.abs() / b.half_h,
+                    along,
+                ))
             })
             .min_by(|a, b| a.1.total_cmp(&b.1));
         match hit {
@@ -310,13 +365,18 @@ fn demo_set() {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(m) = metas.get(i) else { break };
-                        let meta: Value = serde_json::from_slice(&std::fs::read(m).unwrap()).unwrap();
+                        let meta: Value =
+                            serde_json::from_slice(&std::fs::read(m).unwrap()).unwrap();
                         let id = meta["envelope"].as_str().unwrap().to_string();
                         let env = set.join("envelopes");
-                        let path = [env.join(&id), env.join(format!("{id}.pdf")), env.join(format!("{id}.tif"))]
-                            .into_iter()
-                            .find(|p| p.exists())
-                            .unwrap();
+                        let path = [
+                            env.join(&id),
+                            env.join(format!("{id}.pdf")),
+                            env.join(format!("{id}.tif")),
+                        ]
+                        .into_iter()
+                        .find(|p| p.exists())
+                        .unwrap();
                         let r = reader.read_envelope(&path);
                         out.lock().unwrap().push((i, meta, r));
                     }
@@ -382,16 +442,29 @@ fn demo_set() {
                 "text layer (born-digital PDF)"
             } else if layout.contains("hand") {
                 "handwriting (not expected to read)"
-            } else if qt == 0 && skew <= 0.5 && noise == 0 && blur == 0 && specks < 100 && q.is_none_or(|q| q >= 70) && dpi >= 300 {
+            } else if qt == 0
+                && skew <= 0.5
+                && noise == 0
+                && blur == 0
+                && specks < 100
+                && q.is_none_or(|q| q >= 70)
+                && dpi >= 300
+            {
                 "scans: clean"
             } else {
                 "scans: degraded"
             };
-            groups.entry(group.into()).or_default().add(chars, errors, ms);
+            groups
+                .entry(group.into())
+                .or_default()
+                .add(chars, errors, ms);
             if group == "scans: degraded" {
                 let mut defect = |name: &str, on: bool| {
                     if on {
-                        groups.entry(format!("  degraded: {name}")).or_default().add(chars, errors, ms);
+                        groups
+                            .entry(format!("  degraded: {name}"))
+                            .or_default()
+                            .add(chars, errors, ms);
                     }
                 };
                 defect("upside down / sideways", qt != 0);
@@ -406,13 +479,21 @@ fn demo_set() {
         }
     }
     println!("set: {}", set.display());
-    println!("{:<34} {:>5} {:>7} {:>8} {:>7}", "pages", "n", "chars", "CER", "ms/page");
+    println!(
+        "{:<34} {:>5} {:>7} {:>8} {:>7}",
+        "pages", "n", "chars", "CER", "ms/page"
+    );
     for (name, t) in &groups {
         println!("{}", t.line(name));
     }
-    println!("blank pages: {blank_ok} found, {blank_missed} missed; {blank_false} content pages taken for blank");
+    println!(
+        "blank pages: {blank_ok} found, {blank_missed} missed; {blank_false} content pages taken for blank"
+    );
     println!("turned pages read upright: {turned_ok} of {turned}");
-    println!("{all_pages} pages in {wall:.1} s: {:.2} pages/s", all_pages as f64 / wall);
+    println!(
+        "{all_pages} pages in {wall:.1} s: {:.2} pages/s",
+        all_pages as f64 / wall
+    );
     let n = times.pages.max(1) as f64;
     println!(
         "OCR pages: {}; mean ms: decode {:.0}, clean-up {:.0}, recognition {:.0}, whole page {:.0}",

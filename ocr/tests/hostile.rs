@@ -33,22 +33,46 @@ fn reader(slots: usize) -> Reader {
 
 /// Each corpus file and a phrase its error must contain.
 const EXPECTED: &[(&str, &str)] = &[
-    ("huge-header.png", "image is 60000x60000 pixels, over the 40 megapixel limit"),
-    ("huge-header.tif", "image is 60000x60000 pixels, over the 40 megapixel limit"),
-    ("huge-image.pdf", "image is 60000x60000 pixels, over the 40 megapixel limit"),
-    ("huge-page.pdf", "too large to read under the 40 megapixel limit"),
+    (
+        "huge-header.png",
+        "image is 60000x60000 pixels, over the 40 megapixel limit",
+    ),
+    (
+        "huge-header.tif",
+        "image is 60000x60000 pixels, over the 40 megapixel limit",
+    ),
+    (
+        "huge-image.pdf",
+        "image is 60000x60000 pixels, over the 40 megapixel limit",
+    ),
+    (
+        "huge-page.pdf",
+        "too large to read under the 40 megapixel limit",
+    ),
     ("truncated.tif", "the TIFF image is truncated"),
-    ("truncated-strip.tif", "TIFF image"),
+    ("truncated-strip.tif", "the TIFF image is damaged"),
     ("truncated.jpg", "the JPEG image is truncated"),
     ("truncated.pdf", "the PDF is truncated"),
-    ("nested-arrays.pdf", "the PDF nests arrays or dictionaries more than 64 levels deep"),
-    ("xref-loop.pdf", "the PDF"),
+    (
+        "nested-arrays.pdf",
+        "the PDF nests arrays or dictionaries more than 64 levels deep",
+    ),
+    ("xref-loop.pdf", "the PDF has no readable page"),
     ("page-tree-loop.pdf", "the PDF has no readable page"),
-    ("deflate-bomb.pdf", "PDF"),
-    ("one-pixel.png", "image is only 1x1 pixels, too small to hold a page"),
+    (
+        "deflate-bomb.pdf",
+        "the PDF page's content decompresses to more than 20 MB, the limit",
+    ),
+    (
+        "one-pixel.png",
+        "image is only 1x1 pixels, too small to hold a page",
+    ),
     ("empty.tif", "the file is empty"),
     ("text.pdf", "the file is not a PDF (it looks like text)"),
-    ("webpage.jpg", "the file is not a JPEG image (it looks like a web page)"),
+    (
+        "webpage.jpg",
+        "the file is not a JPEG image (it looks like a web page)",
+    ),
 ];
 
 #[test]
@@ -62,23 +86,34 @@ fn every_hostile_file_fails_with_its_page_and_reason_within_seconds() {
         if name.ends_with(".md") {
             continue;
         }
-        let expected = EXPECTED.iter().find(|(n, _)| *n == name).map(|(_, e)| *e).unwrap_or_else(|| panic!("{name} has no expectation"));
+        let expected = EXPECTED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, e)| *e)
+            .unwrap_or_else(|| panic!("{name} has no expectation"));
         let t = Instant::now();
         let result = reader.read_envelope(&path);
         let took = t.elapsed();
-        let err = result.err().unwrap_or_else(|| panic!("{name} was read without an error"));
+        let err = result
+            .err()
+            .unwrap_or_else(|| panic!("{name} was read without an error"));
         let msg = err.to_string();
         println!("{name:<22} {:>5} ms  {msg}", took.as_millis());
         assert!(msg.starts_with("page 1: "), "{name}: {msg}");
         assert!(msg.contains(expected), "{name}: {msg:?} lacks {expected:?}");
-        assert!(!err.retryable(), "{name}: the file's own fault is not retryable");
+        assert!(
+            !err.retryable(),
+            "{name}: the file's own fault is not retryable"
+        );
         assert!(took < Duration::from_secs(10), "{name} took {took:?}");
         seen += 1;
     }
     assert_eq!(seen, EXPECTED.len(), "every expected file is in the corpus");
     // The stage still reads a good page afterwards.
     let good = good_page_png();
-    let pages = reader.read_bytes(&good, mailroom_ocr::FileKind::Png).expect("a good page reads");
+    let pages = reader
+        .read_bytes(&good, mailroom_ocr::FileKind::Png)
+        .expect("a good page reads");
     assert!(pages[0].text.contains("MAILROOM"), "{:?}", pages[0].text);
 }
 
@@ -93,7 +128,10 @@ fn a_bad_file_names_its_page_in_the_envelope() {
     std::fs::copy(corpus_dir().join("text.pdf"), env.join("003.pdf")).unwrap();
     std::fs::write(env.join("envelope.json"), br#"{"scanner": "scan-01"}"#).unwrap();
     let err = reader.read_envelope(&env).unwrap_err();
-    assert_eq!(err.to_string(), "page 3: the file is not a PDF (it looks like text)");
+    assert_eq!(
+        err.to_string(),
+        "page 3: the file is not a PDF (it looks like text)"
+    );
     assert_eq!(err.file(), "003.pdf");
     std::fs::remove_file(env.join("003.pdf")).unwrap();
     let pages = reader.read_envelope(&env).unwrap();
@@ -116,10 +154,22 @@ fn a_worker_that_dies_or_hangs_fails_only_its_request() {
         let err = reader.misbehave(how).unwrap_err();
         println!("{how:?}: {} ms: {err}", t.elapsed().as_millis());
         assert!(err.to_string().contains(phrase), "{how:?}: {err}");
-        assert!(matches!(err, OcrError::Crashed { .. } | OcrError::Timeout { .. } | OcrError::Damaged { .. }), "{how:?}: {err:?}");
-        assert!(t.elapsed() < Duration::from_secs(10), "{how:?} took {:?}", t.elapsed());
+        assert!(
+            matches!(
+                err,
+                OcrError::Crashed { .. } | OcrError::Timeout { .. } | OcrError::Damaged { .. }
+            ),
+            "{how:?}: {err:?}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{how:?} took {:?}",
+            t.elapsed()
+        );
         // The one slot was restarted: a page still reads.
-        let pages = reader.read_bytes(&good_page_png(), mailroom_ocr::FileKind::Png).expect("the pool recovers");
+        let pages = reader
+            .read_bytes(&good_page_png(), mailroom_ocr::FileKind::Png)
+            .expect("the pool recovers");
         assert!(pages[0].text.contains("MAILROOM"));
     }
 }
@@ -128,7 +178,9 @@ fn a_worker_that_dies_or_hangs_fails_only_its_request() {
 fn a_looping_xref_with_intact_objects_is_read() {
     // lopdf stops at the repeated section; the page is a blank A4, read as blank.
     let reader = reader(1);
-    let pages = reader.read_bytes(&xref_loop_pdf(true), mailroom_ocr::FileKind::Pdf).unwrap();
+    let pages = reader
+        .read_bytes(&xref_loop_pdf(true), mailroom_ocr::FileKind::Pdf)
+        .unwrap();
     assert_eq!(pages.len(), 1);
     assert!(pages[0].blank, "{:?}", pages[0]);
 }
@@ -140,7 +192,14 @@ fn good_page() -> image::GrayImage {
     use mailroom_samples::doc::{Item, Page};
     use mailroom_samples::fonts::Font;
     let page = Page {
-        items: vec![Item::Text { x: 25.0, y: 40.0, font: Font::ALL[0], size: 28.0, text: "MAILROOM TEST PAGE".into(), gray: 0 }],
+        items: vec![Item::Text {
+            x: 25.0,
+            y: 40.0,
+            font: Font::ALL[0],
+            size: 28.0,
+            text: "MAILROOM TEST PAGE".into(),
+            gray: 0,
+        }],
         ..Page::default()
     };
     mailroom_samples::raster::render(&page, 150).expect("fonts are installed")
@@ -163,7 +222,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -177,7 +240,13 @@ fn png_with_size(w: u32, h: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit grey
     png_chunk(&mut out, b"IHDR", &ihdr);
     // A zlib stream of a few zero rows: far too little for the header's claim.
-    png_chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0x18, 0x05, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]);
+    png_chunk(
+        &mut out,
+        b"IDAT",
+        &[
+            0x78, 0x9c, 0x63, 0x60, 0x18, 0x05, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
+        ],
+    );
     png_chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -226,9 +295,14 @@ fn pdf(objects: &[String]) -> Vec<u8> {
     let xref = out.len();
     write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).unwrap();
     for o in offsets {
-        write!(out, "{o:010} 00000 n \n").unwrap();
+        writeln!(out, "{o:010} 00000 n ").unwrap();
     }
-    write!(out, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).unwrap();
+    write!(
+        out,
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    )
+    .unwrap();
     out
 }
 
@@ -236,8 +310,13 @@ fn page_pdf(page_extra: &str, content: &str, more: &[String]) -> Vec<u8> {
     let mut objs = vec![
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R {page_extra} >>"),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R {page_extra} >>"
+        ),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
     ];
     objs.extend_from_slice(more);
     pdf(&objs)
@@ -263,19 +342,27 @@ fn xref_loop_pdf(intact: bool) -> Vec<u8> {
     let table = |out: &mut Vec<u8>| {
         write!(out, "xref\n0 4\n0000000000 65535 f \n").unwrap();
         for o in &offsets {
-            write!(out, "{o:010} 00000 n \n").unwrap();
+            writeln!(out, "{o:010} 00000 n ").unwrap();
         }
     };
     // Section A at `a`, section B at `b`: A's /Prev is B, B's /Prev is A.
     let a = out.len();
     let b_guess = a + 200;
     table(&mut out);
-    write!(out, "trailer\n<< /Size 4 /Root 1 0 R /Prev {b_guess:08} >>\n").unwrap();
+    write!(
+        out,
+        "trailer\n<< /Size 4 /Root 1 0 R /Prev {b_guess:08} >>\n"
+    )
+    .unwrap();
     while out.len() < b_guess {
         out.push(b' ');
     }
     table(&mut out);
-    write!(out, "trailer\n<< /Size 4 /Root 1 0 R /Prev {a:08} >>\nstartxref\n{b_guess}\n%%EOF\n").unwrap();
+    write!(
+        out,
+        "trailer\n<< /Size 4 /Root 1 0 R /Prev {a:08} >>\nstartxref\n{b_guess}\n%%EOF\n"
+    )
+    .unwrap();
     out
 }
 
@@ -286,34 +373,60 @@ fn write_hostile_corpus() {
     std::fs::create_dir_all(&dir).unwrap();
     let w = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).unwrap();
     let page = good_page();
-    let bitonal = image::GrayImage::from_fn(page.width(), page.height(), |x, y| image::Luma([if page.get_pixel(x, y).0[0] < 128 { 0 } else { 255 }]));
+    let bitonal = image::GrayImage::from_fn(page.width(), page.height(), |x, y| {
+        image::Luma([if page.get_pixel(x, y).0[0] < 128 {
+            0
+        } else {
+            255
+        }])
+    });
 
     w("huge-header.png", &png_with_size(60_000, 60_000));
-    w("huge-header.tif", &tiff_ifd_first(60_000, 60_000, 1, 4, &[0u8; 64]));
+    w(
+        "huge-header.tif",
+        &tiff_ifd_first(60_000, 60_000, 1, 4, &[0u8; 64]),
+    );
     w("one-pixel.png", &png_with_size(1, 1));
     w("empty.tif", b"");
-    w("text.pdf", "Bonjour,\nje vous envoie ci-joint ma facture de dentiste.\nCordialement,\nMme Durand\n".as_bytes());
+    w(
+        "text.pdf",
+        "Bonjour,\nje vous envoie ci-joint ma facture de dentiste.\nCordialement,\nMme Durand\n"
+            .as_bytes(),
+    );
     w("webpage.jpg", b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body>Not Found</body></html>\n");
 
     // Truncated files: real pages cut in half.
-    let tif = mailroom_samples::encode::tiff(&[(mailroom_samples::encode::TiffPage::G4(&bitonal), 150)]);
+    let tif =
+        mailroom_samples::encode::tiff(&[(mailroom_samples::encode::TiffPage::G4(&bitonal), 150)]);
     w("truncated.tif", &tif[..tif.len() / 2]);
     let g4 = mailroom_samples::encode::g4(&bitonal);
     let strip = tiff_ifd_first(bitonal.width(), bitonal.height(), 1, 4, &g4);
     w("truncated-strip.tif", &strip[..strip.len() - g4.len() / 2]);
     let jpg = mailroom_samples::encode::jpeg(&page, 60, 150);
     w("truncated.jpg", &jpg[..jpg.len() / 2]);
-    let whole = mailroom_samples::encode::pdf(&[mailroom_samples::encode::PdfPage::Scan(mailroom_samples::encode::PdfImage::Jpeg(&page, 60), 150)], "scanner");
+    let whole = mailroom_samples::encode::pdf(
+        &[mailroom_samples::encode::PdfPage::Scan(
+            mailroom_samples::encode::PdfImage::Jpeg(&page, 60),
+            150,
+        )],
+        "scanner",
+    );
     w("truncated.pdf", &whole[..whole.len() / 2]);
 
     // Nesting 100 000 arrays deep.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    w("nested-arrays.pdf", &page_pdf(&format!("/Deep {deep}"), "", &[]));
+    w(
+        "nested-arrays.pdf",
+        &page_pdf(&format!("/Deep {deep}"), "", &[]),
+    );
     w("xref-loop.pdf", &xref_loop_pdf(false));
     // A page tree whose /Kids holds itself.
     w(
         "page-tree-loop.pdf",
-        &pdf(&["<< /Type /Catalog /Pages 2 0 R >>".into(), "<< /Type /Pages /Kids [2 0 R] /Count 1 >>".into()]),
+        &pdf(&[
+            "<< /Type /Catalog /Pages 2 0 R >>".into(),
+            "<< /Type /Pages /Kids [2 0 R] /Count 1 >>".into(),
+        ]),
     );
     // A content stream that inflates to 100 MB of zeros (100 kB on disk).
     let mut z = flate_zeros(100_000_000);
@@ -337,12 +450,15 @@ fn write_hostile_corpus() {
         ),
     );
     // A vector page of 5 x 5 metres: no image to measure, too big to rasterise.
-    w("huge-page.pdf", &pdf(&[
-        "<< /Type /Catalog /Pages 2 0 R >>".into(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 14400] /Contents 4 0 R >>".into(),
-        "<< /Length 24 >>\nstream\n0 0 m 14400 14400 l S\n\nendstream".into(),
-    ]));
+    w(
+        "huge-page.pdf",
+        &pdf(&[
+            "<< /Type /Catalog /Pages 2 0 R >>".into(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 14400] /Contents 4 0 R >>".into(),
+            "<< /Length 24 >>\nstream\n0 0 m 14400 14400 l S\n\nendstream".into(),
+        ]),
+    );
 }
 
 fn flate_zeros(n: usize) -> Vec<u8> {
@@ -362,15 +478,20 @@ fn pdf_bytes(objects: &[Vec<u8>]) -> Vec<u8> {
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
         offsets.push(out.len());
-        write!(out, "{} 0 obj\n", i + 1).unwrap();
+        writeln!(out, "{} 0 obj", i + 1).unwrap();
         out.extend_from_slice(body);
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
     write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).unwrap();
     for o in offsets {
-        write!(out, "{o:010} 00000 n \n").unwrap();
+        writeln!(out, "{o:010} 00000 n ").unwrap();
     }
-    write!(out, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).unwrap();
+    write!(
+        out,
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    )
+    .unwrap();
     out
 }

@@ -41,8 +41,16 @@ pub fn envelope_files(entry: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// The envelope id of a folder or file entry: its name without extension.
 pub fn envelope_id(entry: &Path) -> String {
-    let name = entry.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    if entry.is_dir() { name } else { name.rsplit_once('.').map_or(name.clone(), |(stem, _)| stem.to_string()) }
+    let name = entry
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if entry.is_dir() {
+        name
+    } else {
+        name.rsplit_once('.')
+            .map_or(name.clone(), |(stem, _)| stem.to_string())
+    }
 }
 
 /// Decodes every page of `file`; returns the page count.
@@ -50,14 +58,18 @@ pub fn envelope_id(entry: &Path) -> String {
 /// # Errors
 /// When the file does not decode, with the reason.
 pub fn decode_pages(file: &Path) -> anyhow::Result<usize> {
-    let ext = file.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let ext = file
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "tif" | "tiff" => {
             let f = std::io::BufReader::new(std::fs::File::open(file)?);
             let mut dec = tiff::decoder::Decoder::new(f).context("not a TIFF")?;
             let mut n = 0;
             loop {
-                dec.read_image().with_context(|| format!("TIFF page {} does not decode", n + 1))?;
+                dec.read_image()
+                    .with_context(|| format!("TIFF page {} does not decode", n + 1))?;
                 n += 1;
                 if !dec.more_images() {
                     break;
@@ -71,18 +83,36 @@ pub fn decode_pages(file: &Path) -> anyhow::Result<usize> {
             Ok(1)
         }
         "pdf" => {
-            let info = Command::new("pdfinfo").arg(file).output().context("pdfinfo (poppler-utils) is missing: run scripts/setup")?;
-            anyhow::ensure!(info.status.success(), "pdfinfo refuses it: {}", String::from_utf8_lossy(&info.stderr).trim());
+            let info = Command::new("pdfinfo")
+                .arg(file)
+                .output()
+                .context("pdfinfo (poppler-utils) is missing: run scripts/setup")?;
+            anyhow::ensure!(
+                info.status.success(),
+                "pdfinfo refuses it: {}",
+                String::from_utf8_lossy(&info.stderr).trim()
+            );
             let text = String::from_utf8_lossy(&info.stdout);
             let pages: usize = text
                 .lines()
-                .find_map(|l| l.strip_prefix("Pages:").map(|v| v.trim().parse().unwrap_or(0)))
+                .find_map(|l| {
+                    l.strip_prefix("Pages:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
                 .context("pdfinfo gives no page count")?;
             let tmp = tempfile_dir()?;
-            let out = Command::new("pdftoppm").args(["-r", "20", "-gray"]).arg(file).arg(tmp.join("p")).output()?;
+            let out = Command::new("pdftoppm")
+                .args(["-r", "20", "-gray"])
+                .arg(file)
+                .arg(tmp.join("p"))
+                .output()?;
             let errors = String::from_utf8_lossy(&out.stderr);
             let _ = std::fs::remove_dir_all(&tmp);
-            anyhow::ensure!(out.status.success() && !errors.contains("Error"), "pdftoppm cannot draw it: {}", errors.trim());
+            anyhow::ensure!(
+                out.status.success() && !errors.contains("Error"),
+                "pdftoppm cannot draw it: {}",
+                errors.trim()
+            );
             Ok(pages)
         }
         other => anyhow::bail!("unexpected file type .{other}"),
@@ -105,7 +135,9 @@ fn received_of(entry: &Path) -> Option<time::Date> {
     let raw = std::fs::read(entry.join("envelope.json")).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&raw).ok()?;
     let s = v.get("received_at")?.as_str()?;
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok().map(|t| t.date())
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.date())
 }
 
 /// Checks the set at `dir`.
@@ -141,11 +173,17 @@ pub fn check_set(dir: &Path) -> anyhow::Result<SetReport> {
 }
 
 fn check_envelope(dir: &Path, entry: &Path) -> SetReport {
-    let mut r = SetReport { envelopes: 1, ..SetReport::default() };
+    let mut r = SetReport {
+        envelopes: 1,
+        ..SetReport::default()
+    };
     let id = envelope_id(entry);
     let mut problem = |m: String| r.problems.push(format!("{id}: {m}"));
     let truth_path = dir.join("truth").join(format!("{id}.json"));
-    let truth: Truth = match std::fs::read(&truth_path).map_err(anyhow::Error::from).and_then(|b| Ok(serde_json::from_slice(&b)?)) {
+    let truth: Truth = match std::fs::read(&truth_path)
+        .map_err(anyhow::Error::from)
+        .and_then(|b| Ok(serde_json::from_slice(&b)?))
+    {
         Ok(t) => t,
         Err(e) => {
             problem(format!("truth unreadable: {e}"));
@@ -162,7 +200,10 @@ fn check_envelope(dir: &Path, entry: &Path) -> SetReport {
         Ok(files) if files.is_empty() => problem("no page file".into()),
         Ok(files) => {
             for f in files {
-                let ext = f.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+                let ext = f
+                    .extension()
+                    .map(|e| e.to_string_lossy().to_lowercase())
+                    .unwrap_or_default();
                 *files_per_type.entry(ext).or_insert(0) += 1;
                 bytes += std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
                 match decode_pages(&f) {
@@ -175,7 +216,12 @@ fn check_envelope(dir: &Path, entry: &Path) -> SetReport {
     }
     // Every page in exactly one document or blank; pages of a document ascending.
     let mut seen = vec![0u32; pages];
-    for n in truth.documents.iter().flat_map(|d| d.pages.iter()).chain(truth.blank_pages.iter()) {
+    for n in truth
+        .documents
+        .iter()
+        .flat_map(|d| d.pages.iter())
+        .chain(truth.blank_pages.iter())
+    {
         match (*n as usize).checked_sub(1).and_then(|i| seen.get_mut(i)) {
             Some(s) => *s += 1,
             None => problem(format!("truth names page {n}, the files hold {pages}")),
@@ -186,7 +232,11 @@ fn check_envelope(dir: &Path, entry: &Path) -> SetReport {
             problem(format!("page {} is in {s} places in the truth", i + 1));
         }
     }
-    let received = if entry.is_dir() { received_of(entry) } else { None };
+    let received = if entry.is_dir() {
+        received_of(entry)
+    } else {
+        None
+    };
     let mut per_class = BTreeMap::new();
     for (i, d) in truth.documents.iter().enumerate() {
         *per_class.entry(d.class.as_str().to_string()).or_insert(0) += 1;

@@ -14,6 +14,10 @@ use serde_json::{Map, Value};
 pub const A4_W: f32 = 210.0;
 pub const A4_H: f32 = 297.0;
 
+/// Ink of comb boxes: forms print them in a light "dropout" tint that scanners and OCR
+/// binarisation remove, leaving the handwritten characters alone.
+pub const COMB_GRAY: u8 = 185;
+
 /// The generator's random source: seeded, portable and fast.
 pub type Rng = rand_chacha::ChaCha8Rng;
 
@@ -24,11 +28,36 @@ pub type BoxMm = [f32; 4];
 #[derive(Clone, Debug)]
 pub enum Item {
     /// Text whose baseline starts at (x, y). `gray` is the ink: 0 black, 255 white.
-    Text { x: f32, y: f32, font: Font, size: f32, text: String, gray: u8 },
-    Line { x0: f32, y0: f32, x1: f32, y1: f32, width: f32, gray: u8 },
-    Rect { x: f32, y: f32, w: f32, h: f32, stroke: Option<(f32, u8)>, fill: Option<u8> },
+    Text {
+        x: f32,
+        y: f32,
+        font: Font,
+        size: f32,
+        text: String,
+        gray: u8,
+    },
+    Line {
+        x0: f32,
+        y0: f32,
+        x1: f32,
+        y1: f32,
+        width: f32,
+        gray: u8,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        stroke: Option<(f32, u8)>,
+        fill: Option<u8>,
+    },
     /// A hand-drawn stroke (signature, tick) through these points.
-    Stroke { points: Vec<(f32, f32)>, width: f32, gray: u8 },
+    Stroke {
+        points: Vec<(f32, f32)>,
+        width: f32,
+        gray: u8,
+    },
 }
 
 /// A printed field value: what the key is, how it was printed, where.
@@ -50,9 +79,14 @@ impl Page {
     /// The printed text lines of the page with their boxes, in drawing order.
     pub fn text_runs(&self) -> impl Iterator<Item = (&str, BoxMm)> {
         self.items.iter().filter_map(|it| match it {
-            Item::Text { x, y, font, size, text, .. } => {
-                Some((text.as_str(), text_box(*x, *y, *font, *size, text)))
-            }
+            Item::Text {
+                x,
+                y,
+                font,
+                size,
+                text,
+                ..
+            } => Some((text.as_str(), text_box(*x, *y, *font, *size, text))),
             _ => None,
         })
     }
@@ -61,7 +95,12 @@ impl Page {
 /// Box of `text` drawn at baseline (x, y).
 pub fn text_box(x: f32, y: f32, font: Font, size: f32, text: &str) -> BoxMm {
     let m = fonts::metrics(font, size);
-    [x, y - m.ascent_mm, x + fonts::width_mm(font, size, text), y + m.descent_mm]
+    [
+        x,
+        y - m.ascent_mm,
+        x + fonts::width_mm(font, size, text),
+        y + m.descent_mm,
+    ]
 }
 
 /// A finished document: its pages and its ground-truth fields.
@@ -87,7 +126,12 @@ impl DocBuilder {
     /// Starts a document of `class` drawn by `layout` (e.g. `"quote/dental-1"`), with one empty
     /// page.
     pub fn new(class: Class, layout: impl Into<String>) -> Self {
-        DocBuilder { class, layout: layout.into(), pages: vec![Page::default()], fields: Map::new() }
+        DocBuilder {
+            class,
+            layout: layout.into(),
+            pages: vec![Page::default()],
+            fields: Map::new(),
+        }
     }
 
     /// Starts a new page; later drawing goes there.
@@ -113,7 +157,11 @@ impl DocBuilder {
     /// Records where a field's value is printed (for evaluation of boxes); the box is usually
     /// the one returned by [`DocBuilder::text`].
     pub fn mark(&mut self, key: &str, printed: &str, bbox_mm: BoxMm) {
-        self.page().spans.push(FieldSpan { key: key.to_string(), printed: printed.to_string(), bbox_mm });
+        self.page().spans.push(FieldSpan {
+            key: key.to_string(),
+            printed: printed.to_string(),
+            bbox_mm,
+        });
     }
 
     /// Draws `text` with its baseline at (x, y) and returns its box.
@@ -122,11 +170,26 @@ impl DocBuilder {
     }
 
     /// [`DocBuilder::text`] with a given ink (0 black … 255 white), for grey captions.
-    pub fn text_gray(&mut self, x: f32, y: f32, font: Font, size: f32, text: &str, gray: u8) -> BoxMm {
+    pub fn text_gray(
+        &mut self,
+        x: f32,
+        y: f32,
+        font: Font,
+        size: f32,
+        text: &str,
+        gray: u8,
+    ) -> BoxMm {
         let text = text.trim_end().to_string();
         let b = text_box(x, y, font, size, &text);
         if !text.is_empty() {
-            self.page().items.push(Item::Text { x, y, font, size, text, gray });
+            self.page().items.push(Item::Text {
+                x,
+                y,
+                font,
+                size,
+                text,
+                gray,
+            });
         }
         b
     }
@@ -138,7 +201,14 @@ impl DocBuilder {
     }
 
     /// Draws text centred on `x_center`.
-    pub fn text_center(&mut self, x_center: f32, y: f32, font: Font, size: f32, text: &str) -> BoxMm {
+    pub fn text_center(
+        &mut self,
+        x_center: f32,
+        y: f32,
+        font: Font,
+        size: f32,
+        text: &str,
+    ) -> BoxMm {
         let w = fonts::width_mm(font, size, text);
         self.text(x_center - w / 2.0, y, font, size, text)
     }
@@ -204,17 +274,38 @@ impl DocBuilder {
 
     /// A straight line; `width` in mm.
     pub fn line(&mut self, x0: f32, y0: f32, x1: f32, y1: f32, width: f32) {
-        self.page().items.push(Item::Line { x0, y0, x1, y1, width, gray: 0 });
+        self.page().items.push(Item::Line {
+            x0,
+            y0,
+            x1,
+            y1,
+            width,
+            gray: 0,
+        });
     }
 
     /// A rectangle outline.
     pub fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, stroke_width: f32) {
-        self.page().items.push(Item::Rect { x, y, w, h, stroke: Some((stroke_width, 0)), fill: None });
+        self.page().items.push(Item::Rect {
+            x,
+            y,
+            w,
+            h,
+            stroke: Some((stroke_width, 0)),
+            fill: None,
+        });
     }
 
     /// A filled rectangle (shaded header, logo block). `gray` 0 black … 255 white.
     pub fn fill(&mut self, x: f32, y: f32, w: f32, h: f32, gray: u8) {
-        self.page().items.push(Item::Rect { x, y, w, h, stroke: None, fill: Some(gray) });
+        self.page().items.push(Item::Rect {
+            x,
+            y,
+            w,
+            h,
+            stroke: None,
+            fill: Some(gray),
+        });
     }
 
     /// A square box of side `size` mm at (x, y) top-left, ticked with a hand-drawn cross when
@@ -223,10 +314,24 @@ impl DocBuilder {
         self.rect(x, y, size, size, 0.25);
         if checked {
             let j = |rng: &mut Rng| rng.random_range(-0.4..0.4f32);
-            let a = vec![(x + 0.8 + j(rng), y + 0.8 + j(rng)), (x + size - 0.8 + j(rng), y + size - 0.8 + j(rng))];
-            let b = vec![(x + size - 0.8 + j(rng), y + 0.8 + j(rng)), (x + 0.8 + j(rng), y + size - 0.8 + j(rng))];
-            self.page().items.push(Item::Stroke { points: a, width: 0.5, gray: 20 });
-            self.page().items.push(Item::Stroke { points: b, width: 0.5, gray: 20 });
+            let a = vec![
+                (x + 0.8 + j(rng), y + 0.8 + j(rng)),
+                (x + size - 0.8 + j(rng), y + size - 0.8 + j(rng)),
+            ];
+            let b = vec![
+                (x + size - 0.8 + j(rng), y + 0.8 + j(rng)),
+                (x + 0.8 + j(rng), y + size - 0.8 + j(rng)),
+            ];
+            self.page().items.push(Item::Stroke {
+                points: a,
+                width: 0.5,
+                gray: 20,
+            });
+            self.page().items.push(Item::Stroke {
+                points: b,
+                width: 0.5,
+                gray: 20,
+            });
         }
     }
 
@@ -246,9 +351,23 @@ impl DocBuilder {
     ) -> BoxMm {
         for i in 0..=cells {
             let xi = x + i as f32 * cell_w;
-            self.line(xi, y_top + cell_h * 0.45, xi, y_top + cell_h, 0.2);
+            self.page().items.push(Item::Line {
+                x0: xi,
+                y0: y_top + cell_h * 0.45,
+                x1: xi,
+                y1: y_top + cell_h,
+                width: 0.2,
+                gray: COMB_GRAY,
+            });
         }
-        self.line(x, y_top + cell_h, x + cells as f32 * cell_w, y_top + cell_h, 0.2);
+        self.page().items.push(Item::Line {
+            x0: x,
+            y0: y_top + cell_h,
+            x1: x + cells as f32 * cell_w,
+            y1: y_top + cell_h,
+            width: 0.2,
+            gray: COMB_GRAY,
+        });
         let base = y_top + cell_h - 1.2;
         let mut bbox = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
         for (i, c) in text.chars().take(cells).enumerate() {
@@ -257,10 +376,25 @@ impl DocBuilder {
             }
             let s = c.to_string();
             let w = fonts::width_mm(font, size, &s);
-            let b = self.text(x + i as f32 * cell_w + (cell_w - w) / 2.0, base, font, size, &s);
-            bbox = [bbox[0].min(b[0]), bbox[1].min(b[1]), bbox[2].max(b[2]), bbox[3].max(b[3])];
+            let b = self.text(
+                x + i as f32 * cell_w + (cell_w - w) / 2.0,
+                base,
+                font,
+                size,
+                &s,
+            );
+            bbox = [
+                bbox[0].min(b[0]),
+                bbox[1].min(b[1]),
+                bbox[2].max(b[2]),
+                bbox[3].max(b[3]),
+            ];
         }
-        if bbox[0] == f32::MAX { [x, y_top, x, y_top + cell_h] } else { bbox }
+        if bbox[0] == f32::MAX {
+            [x, y_top, x, y_top + cell_h]
+        } else {
+            bbox
+        }
     }
 
     /// A hand-written signature scribble inside the box (x, y, w, h).
@@ -275,16 +409,33 @@ impl DocBuilder {
             let py = mid + if i % 2 == 0 { -amp } else { amp } * rng.random_range(0.4..1.0);
             points.push((px, py));
         }
-        self.page().items.push(Item::Stroke { points, width: 0.45, gray: 30 });
+        self.page().items.push(Item::Stroke {
+            points,
+            width: 0.45,
+            gray: 30,
+        });
         // The underline flourish.
         let fy = mid + h * 0.3;
-        let flourish = vec![(x + w * 0.1, fy), (x + w * 0.5, fy + 1.0), (x + w * 0.9, fy - 1.5)];
-        self.page().items.push(Item::Stroke { points: flourish, width: 0.4, gray: 30 });
+        let flourish = vec![
+            (x + w * 0.1, fy),
+            (x + w * 0.5, fy + 1.0),
+            (x + w * 0.9, fy - 1.5),
+        ];
+        self.page().items.push(Item::Stroke {
+            points: flourish,
+            width: 0.4,
+            gray: 30,
+        });
     }
 
     /// Ends the document.
     pub fn finish(self) -> Doc {
-        Doc { class: self.class, layout: self.layout, pages: self.pages, fields: self.fields }
+        Doc {
+            class: self.class,
+            layout: self.layout,
+            pages: self.pages,
+            fields: self.fields,
+        }
     }
 }
 
@@ -294,7 +445,11 @@ pub fn wrap(font: Font, size: f32, width: f32, text: &str) -> Vec<String> {
     for para in text.split('\n') {
         let mut line = String::new();
         for word in para.split_whitespace() {
-            let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+            let candidate = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
             if !line.is_empty() && fonts::width_mm(font, size, &candidate) > width {
                 lines.push(std::mem::take(&mut line));
                 line = word.to_string();

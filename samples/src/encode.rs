@@ -15,7 +15,9 @@ pub fn g4(img: &GrayImage) -> Vec<u8> {
     let (w, _) = img.dimensions();
     let mut enc = Encoder::new(VecWriter::new());
     for row in img.as_raw().chunks(w as usize) {
-        let pels = row.iter().map(|&p| if p < 128 { Color::Black } else { Color::White });
+        let pels = row
+            .iter()
+            .map(|&p| if p < 128 { Color::Black } else { Color::White });
         // Writing to a Vec cannot fail.
         let _ = enc.encode_line(pels, w as u16);
     }
@@ -39,7 +41,8 @@ pub fn tiff(pages: &[(TiffPage<'_>, u32)]) -> Vec<u8> {
         let (img, data, bits, compression, photometric) = match page {
             TiffPage::G4(img) => (*img, g4(img), 1u32, 4u32, 0u32),
             TiffPage::Gray(img) => {
-                let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
+                let mut z =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
                 let _ = z.write_all(img.as_raw());
                 (*img, z.finish().unwrap_or_default(), 8, 8, 1)
             }
@@ -116,7 +119,13 @@ pub fn png(img: &GrayImage) -> Vec<u8> {
         image::codecs::png::CompressionType::Best,
         image::codecs::png::FilterType::Adaptive,
     );
-    let _ = image::ImageEncoder::write_image(enc, img.as_raw(), img.width(), img.height(), image::ExtendedColorType::L8);
+    let _ = image::ImageEncoder::write_image(
+        enc,
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::L8,
+    );
     out
 }
 
@@ -142,7 +151,10 @@ struct PdfWriter {
 
 impl PdfWriter {
     fn new() -> Self {
-        PdfWriter { buf: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec(), offsets: Vec::new() }
+        PdfWriter {
+            buf: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec(),
+            offsets: Vec::new(),
+        }
     }
 
     /// Reserves an object number.
@@ -164,9 +176,13 @@ impl PdfWriter {
 
     fn finish(mut self, root: usize, info: usize) -> Vec<u8> {
         let xref = self.buf.len();
-        let _ = write!(self.buf, "xref\n0 {}\n0000000000 65535 f \n", self.offsets.len() + 1);
+        let _ = write!(
+            self.buf,
+            "xref\n0 {}\n0000000000 65535 f \n",
+            self.offsets.len() + 1
+        );
         for off in &self.offsets {
-            let _ = write!(self.buf, "{off:010} 00000 n \n");
+            let _ = writeln!(self.buf, "{off:010} 00000 n ");
         }
         let _ = write!(
             self.buf,
@@ -199,7 +215,13 @@ pub fn pdf(pages: &[PdfPage<'_>], producer: &str) -> Vec<u8> {
                 continue;
             }
             let oid = w.reserve();
-            w.object(oid, &format!("<< /Type /Font /Subtype /Type1 /BaseFont /{base} /Encoding /WinAnsiEncoding >>"), None);
+            w.object(
+                oid,
+                &format!(
+                    "<< /Type /Font /Subtype /Type1 /BaseFont /{base} /Encoding /WinAnsiEncoding >>"
+                ),
+                None,
+            );
             seen.push((base, oid));
             *id = oid;
         }
@@ -215,7 +237,11 @@ pub fn pdf(pages: &[PdfPage<'_>], producer: &str) -> Vec<u8> {
         match page {
             PdfPage::Scan(image, dpi) => {
                 let (img, data, filter) = match image {
-                    PdfImage::Jpeg(img, q) => (*img, jpeg(img, *q, *dpi), "/Filter /DCTDecode /BitsPerComponent 8".to_string()),
+                    PdfImage::Jpeg(img, q) => (
+                        *img,
+                        jpeg(img, *q, *dpi),
+                        "/Filter /DCTDecode /BitsPerComponent 8".to_string(),
+                    ),
                     PdfImage::G4(img) => (
                         *img,
                         g4(img),
@@ -226,7 +252,10 @@ pub fn pdf(pages: &[PdfPage<'_>], producer: &str) -> Vec<u8> {
                         ),
                     ),
                 };
-                let (pw, ph) = (img.width() as f32 * 72.0 / *dpi as f32, img.height() as f32 * 72.0 / *dpi as f32);
+                let (pw, ph) = (
+                    img.width() as f32 * 72.0 / *dpi as f32,
+                    img.height() as f32 * 72.0 / *dpi as f32,
+                );
                 let img_id = w.reserve();
                 w.object(
                     img_id,
@@ -239,7 +268,11 @@ pub fn pdf(pages: &[PdfPage<'_>], producer: &str) -> Vec<u8> {
                     Some(&data),
                 );
                 let content = format!("q {pw:.2} 0 0 {ph:.2} 0 0 cm /Im0 Do Q");
-                w.object(content_id, &format!("<< /Length {} >>", content.len()), Some(content.as_bytes()));
+                w.object(
+                    content_id,
+                    &format!("<< /Length {} >>", content.len()),
+                    Some(content.as_bytes()),
+                );
                 w.object(
                     page_id,
                     &format!(
@@ -250,7 +283,11 @@ pub fn pdf(pages: &[PdfPage<'_>], producer: &str) -> Vec<u8> {
             }
             PdfPage::Digital(p) => {
                 let content = page_content(p);
-                w.object(content_id, &format!("<< /Length {} >>", content.len()), Some(&content));
+                w.object(
+                    content_id,
+                    &format!("<< /Length {} >>", content.len()),
+                    Some(&content),
+                );
                 let (pw, ph) = (crate::doc::A4_W * PT_PER_MM, A4_H * PT_PER_MM);
                 w.object(
                     page_id,
@@ -263,9 +300,25 @@ pub fn pdf(pages: &[PdfPage<'_>], producer: &str) -> Vec<u8> {
         }
     }
     let kids_s: Vec<String> = kids.iter().map(|k| format!("{k} 0 R")).collect();
-    w.object(pages_id, &format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids_s.join(" "), kids.len()), None);
-    w.object(catalog, &format!("<< /Type /Catalog /Pages {pages_id} 0 R >>"), None);
-    w.object(info, &format!("<< /Producer ({}) >>", pdf_string(producer)), None);
+    w.object(
+        pages_id,
+        &format!(
+            "<< /Type /Pages /Kids [{}] /Count {} >>",
+            kids_s.join(" "),
+            kids.len()
+        ),
+        None,
+    );
+    w.object(
+        catalog,
+        &format!("<< /Type /Catalog /Pages {pages_id} 0 R >>"),
+        None,
+    );
+    w.object(
+        info,
+        &format!("<< /Producer ({}) >>", pdf_string(producer)),
+        None,
+    );
     w.finish(catalog, info)
 }
 
@@ -277,7 +330,14 @@ fn page_content(page: &Page) -> Vec<u8> {
     let mut s = String::new();
     for item in &page.items {
         match item {
-            Item::Text { x: tx, y: ty, font, size, text, gray } => {
+            Item::Text {
+                x: tx,
+                y: ty,
+                font,
+                size,
+                text,
+                gray,
+            } => {
                 let name = font.pdf_base_font().0.replace('-', "");
                 s.push_str(&format!(
                     "BT {:.3} g /{name} {size:.2} Tf {:.2} {:.2} Td ({}) Tj ET\n",
@@ -287,7 +347,14 @@ fn page_content(page: &Page) -> Vec<u8> {
                     pdf_string(text)
                 ));
             }
-            Item::Line { x0, y0, x1, y1, width, gray } => {
+            Item::Line {
+                x0,
+                y0,
+                x1,
+                y1,
+                width,
+                gray,
+            } => {
                 s.push_str(&format!(
                     "{:.3} G {:.2} w {:.2} {:.2} m {:.2} {:.2} l S\n",
                     g(*gray),
@@ -298,18 +365,42 @@ fn page_content(page: &Page) -> Vec<u8> {
                     y(*y1)
                 ));
             }
-            Item::Rect { x: rx, y: ry, w, h, stroke, fill } => {
+            Item::Rect {
+                x: rx,
+                y: ry,
+                w,
+                h,
+                stroke,
+                fill,
+            } => {
                 let (px, py, pw, ph) = (x(*rx), y(*ry + *h), x(*w), x(*h));
                 if let Some(f) = fill {
-                    s.push_str(&format!("{:.3} g {px:.2} {py:.2} {pw:.2} {ph:.2} re f\n", g(*f)));
+                    s.push_str(&format!(
+                        "{:.3} g {px:.2} {py:.2} {pw:.2} {ph:.2} re f\n",
+                        g(*f)
+                    ));
                 }
                 if let Some((sw, sg)) = stroke {
-                    s.push_str(&format!("{:.3} G {:.2} w {px:.2} {py:.2} {pw:.2} {ph:.2} re S\n", g(*sg), x(*sw).max(0.3)));
+                    s.push_str(&format!(
+                        "{:.3} G {:.2} w {px:.2} {py:.2} {pw:.2} {ph:.2} re S\n",
+                        g(*sg),
+                        x(*sw).max(0.3)
+                    ));
                 }
             }
-            Item::Stroke { points, width, gray } => {
+            Item::Stroke {
+                points,
+                width,
+                gray,
+            } => {
                 if let Some((first, rest)) = points.split_first() {
-                    s.push_str(&format!("{:.3} G {:.2} w 1 J 1 j {:.2} {:.2} m ", g(*gray), x(*width), x(first.0), y(first.1)));
+                    s.push_str(&format!(
+                        "{:.3} G {:.2} w 1 J 1 j {:.2} {:.2} m ",
+                        g(*gray),
+                        x(*width),
+                        x(first.0),
+                        y(first.1)
+                    ));
                     for p in rest {
                         s.push_str(&format!("{:.2} {:.2} l ", x(p.0), y(p.1)));
                     }

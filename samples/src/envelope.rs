@@ -104,6 +104,10 @@ pub struct EnvelopePlan {
     pub truth: Truth,
 }
 
+/// Born-digital pages have no pixels: their boxes are given in pixels of the page drawn at this
+/// resolution, the same convention as the OCR stage's.
+pub const TEXT_LAYER_DPI: u32 = 300;
+
 /// The random source of envelope `index` of the set made with `seed`.
 pub fn envelope_rng(seed: u64, index: u64) -> Rng {
     // SplitMix64 of the pair, so neighbouring seeds and indices give unrelated streams.
@@ -141,7 +145,11 @@ fn combination(rng: &mut Rng) -> Vec<Want> {
                 v.push(Other(OtherKind::IdCard));
             }
             if v.len() < 4 && rng.random_bool(0.25) {
-                v.push(Other(if rng.random_bool(0.5) { OtherKind::Attestation } else { OtherKind::CarteVitale }));
+                v.push(Other(if rng.random_bool(0.5) {
+                    OtherKind::Attestation
+                } else {
+                    OtherKind::CarteVitale
+                }));
             }
             v
         }
@@ -166,7 +174,11 @@ fn combination(rng: &mut Rng) -> Vec<Want> {
             }
         }
         85..=87 => vec![Other(OtherKind::Attestation)],
-        88..=89 => vec![Other(if rng.random_bool(0.5) { OtherKind::CarteVitale } else { OtherKind::IdCard })],
+        88..=89 => vec![Other(if rng.random_bool(0.5) {
+            OtherKind::CarteVitale
+        } else {
+            OtherKind::IdCard
+        })],
         90..=93 => vec![Complaint(false), Other(OtherKind::Attestation)],
         _ => vec![Invoice(None), Quote],
     }
@@ -198,12 +210,17 @@ pub fn plan(seed: u64, index: u64) -> EnvelopePlan {
     while matches!(received.weekday(), Weekday::Saturday | Weekday::Sunday) {
         received = received.next_day().unwrap_or(received);
     }
-    let time = Time::from_hms(rng.random_range(8..17), rng.random_range(0..60), 0).unwrap_or(Time::MIDNIGHT);
+    let time = Time::from_hms(rng.random_range(8..17), rng.random_range(0..60), 0)
+        .unwrap_or(Time::MIDNIGHT);
     let received_at = PrimitiveDateTime::new(received, time).assume_offset(paris_offset(received));
     let scanner = format!("scan-{:02}", rng.random_range(1..=4));
     let member: Member = values::member(&mut rng, received);
     let mutuelle: &Mutuelle = values::pick(&mut rng, values::MUTUELLES);
-    let ctx = Ctx { received, member: &member, mutuelle };
+    let ctx = Ctx {
+        received,
+        member: &member,
+        mutuelle,
+    };
 
     // Draw the documents. A complaint citing an invoice needs the invoice first.
     let wants = combination(&mut rng);
@@ -224,9 +241,11 @@ pub fn plan(seed: u64, index: u64) -> EnvelopePlan {
             (_, Some(doc)) => doc,
             (Want::Membership, _) => layouts::membership::render(&mut rng, &ctx),
             (Want::Quote, _) => layouts::quote::render(&mut rng, &ctx),
-            (Want::Complaint(cites), _) => {
-                layouts::complaint::render(&mut rng, &ctx, if *cites { dispute.as_ref() } else { None })
-            }
+            (Want::Complaint(cites), _) => layouts::complaint::render(
+                &mut rng,
+                &ctx,
+                if *cites { dispute.as_ref() } else { None },
+            ),
             (Want::Other(kind), _) => layouts::other::render(&mut rng, &ctx, *kind),
             (Want::Invoice(_), None) => unreachable!("invoices are drawn first"),
         };
@@ -240,17 +259,45 @@ pub fn plan(seed: u64, index: u64) -> EnvelopePlan {
     };
     let mode = rng.random_range(0..100);
     let any_digital_ok = docs.iter().any(digital_ok);
-    let (single_file, per_doc, formats): (bool, bool, Vec<Format>) = if any_digital_ok && mode < 10 {
+    let (single_file, per_doc, formats): (bool, bool, Vec<Format>) = if any_digital_ok && mode < 10
+    {
         // Documents that were printed from software and sent as files (upload or e-mail
         // printout re-digitised as PDF): born-digital where possible, scanned otherwise.
-        let scan = if rng.random_bool(0.5) { Format::PdfG4 } else { Format::TiffG4 };
-        let f = docs.iter().map(|d| if digital_ok(d) { Format::PdfText } else { scan }).collect();
+        let scan = if rng.random_bool(0.5) {
+            Format::PdfG4
+        } else {
+            Format::TiffG4
+        };
+        let f = docs
+            .iter()
+            .map(|d| if digital_ok(d) { Format::PdfText } else { scan })
+            .collect();
         (false, true, f)
     } else if mode < 45 {
-        let f = *values::pick(&mut rng, &[Format::TiffG4, Format::TiffG4, Format::TiffG4, Format::Jpeg, Format::Jpeg, Format::Png]);
+        let f = *values::pick(
+            &mut rng,
+            &[
+                Format::TiffG4,
+                Format::TiffG4,
+                Format::TiffG4,
+                Format::Jpeg,
+                Format::Jpeg,
+                Format::Png,
+            ],
+        );
         (false, false, vec![f; docs.len()])
     } else if mode < 75 {
-        let f = *values::pick(&mut rng, &[Format::TiffG4, Format::TiffG4, Format::TiffGray, Format::PdfG4, Format::PdfJpeg, Format::PdfG4]);
+        let f = *values::pick(
+            &mut rng,
+            &[
+                Format::TiffG4,
+                Format::TiffG4,
+                Format::TiffGray,
+                Format::PdfG4,
+                Format::PdfJpeg,
+                Format::PdfG4,
+            ],
+        );
         (false, true, vec![f; docs.len()])
     } else {
         let f = *values::pick(&mut rng, &[Format::PdfG4, Format::PdfJpeg, Format::TiffG4]);
@@ -267,11 +314,15 @@ pub fn plan(seed: u64, index: u64) -> EnvelopePlan {
         let fmt = formats[di];
         let mut push = |sheet: Sheet, rng: &mut Rng| {
             let profile = if fmt == Format::PdfText {
-                ScanProfile::clean(72)
+                ScanProfile::clean(TEXT_LAYER_DPI)
             } else {
                 ScanProfile::random(rng, fmt.bitonal(), fmt.lossy())
             };
-            pages.push(PlannedPage { sheet, profile, jpeg_quality });
+            pages.push(PlannedPage {
+                sheet,
+                profile,
+                jpeg_quality,
+            });
             page_doc.push(di);
         };
         if fmt != Format::PdfText && separators && (di > 0 || rng.random_bool(0.5)) {
@@ -297,28 +348,56 @@ pub fn plan(seed: u64, index: u64) -> EnvelopePlan {
     // Files.
     let mut files = Vec::new();
     if single_file {
-        files.push(PlannedFile { name: format!("{id}.{}", formats[0].ext()), format: formats[0], pages: (0..pages.len()).collect() });
+        files.push(PlannedFile {
+            name: format!("{id}.{}", formats[0].ext()),
+            format: formats[0],
+            pages: (0..pages.len()).collect(),
+        });
     } else if per_doc {
-        for di in 0..docs.len() {
+        for (di, format) in formats.iter().enumerate() {
             let idx: Vec<usize> = (0..pages.len()).filter(|&p| page_doc[p] == di).collect();
             let n = files.len() + 1;
-            files.push(PlannedFile { name: format!("{n:03}.{}", formats[di].ext()), format: formats[di], pages: idx });
+            files.push(PlannedFile {
+                name: format!("{n:03}.{}", format.ext()),
+                format: *format,
+                pages: idx,
+            });
         }
     } else {
         for p in 0..pages.len() {
-            files.push(PlannedFile { name: format!("{:03}.{}", p + 1, formats[0].ext()), format: formats[0], pages: vec![p] });
+            files.push(PlannedFile {
+                name: format!("{:03}.{}", p + 1, formats[0].ext()),
+                format: formats[0],
+                pages: vec![p],
+            });
         }
     }
 
     let truth = truth_of(&id, &docs, &pages);
-    EnvelopePlan { id, seed, index, received_at, scanner, single_file, born_digital: formats.iter().map(|f| *f == Format::PdfText).collect(), docs, pages, files, truth }
+    EnvelopePlan {
+        id,
+        seed,
+        index,
+        received_at,
+        scanner,
+        single_file,
+        born_digital: formats.iter().map(|f| *f == Format::PdfText).collect(),
+        docs,
+        pages,
+        files,
+        truth,
+    }
 }
 
 /// The ground truth: documents with their 1-based pages, and the blank pages.
 fn truth_of(id: &str, docs: &[Doc], pages: &[PlannedPage]) -> Truth {
     let mut documents: Vec<TruthDocument> = docs
         .iter()
-        .map(|d| TruthDocument { class: d.class, pages: Vec::new(), fields: d.fields.clone() })
+        .map(|d| TruthDocument {
+            class: d.class,
+            pages: Vec::new(),
+            fields: d.fields.clone(),
+        })
         .collect();
     let mut blank_pages = Vec::new();
     for (i, p) in pages.iter().enumerate() {
@@ -328,18 +407,35 @@ fn truth_of(id: &str, docs: &[Doc], pages: &[PlannedPage]) -> Truth {
             Sheet::BlankBack | Sheet::Separator => blank_pages.push(n),
         }
     }
-    Truth { envelope: id.to_string(), documents, blank_pages }
+    Truth {
+        envelope: id.to_string(),
+        documents,
+        blank_pages,
+    }
 }
 
 /// A separator sheet: a big caption and patch-code bars, as mailrooms print them.
 fn separator_page(rng: &mut Rng) -> Page {
     let mut b = crate::doc::DocBuilder::new(Class::Other, "separator");
-    let caption = *values::pick(rng, &["FEUILLE DE SÉPARATION", "SÉPARATEUR DE DOCUMENTS", "INTERCALAIRE"]);
+    let caption = *values::pick(
+        rng,
+        &[
+            "FEUILLE DE SÉPARATION",
+            "SÉPARATEUR DE DOCUMENTS",
+            "INTERCALAIRE",
+        ],
+    );
     b.text_center(A4_W / 2.0, 60.0, Font::SansBold, 28.0, caption);
     for i in 0..4 {
         b.fill(70.0 + i as f32 * 18.0, 100.0, 8.0, 120.0, 0);
     }
-    b.text_center(A4_W / 2.0, 250.0, Font::Sans, 12.0, "Ne pas retirer - PATCH T");
+    b.text_center(
+        A4_W / 2.0,
+        250.0,
+        Font::Sans,
+        12.0,
+        "Ne pas retirer - PATCH T",
+    );
     b.finish().pages.remove(0)
 }
 
@@ -353,7 +449,8 @@ pub struct PageMeta {
     pub sheet: Sheet,
     pub layout: Option<String>,
     pub format: Format,
-    /// Resolution of the stored image; 72 for a born-digital page, whose boxes are in points.
+    /// Resolution of the stored image; for a born-digital page, the resolution its boxes are
+    /// given at ([`TEXT_LAYER_DPI`]).
     pub dpi: u32,
     pub width: u32,
     pub height: u32,
@@ -395,7 +492,8 @@ pub struct EnvelopeMeta {
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// A page rendered for storage.
@@ -412,7 +510,12 @@ pub fn write(plan: &EnvelopePlan, envelopes_dir: &Path) -> anyhow::Result<Envelo
     let mut rng = envelope_rng(plan.seed ^ 0x5CA7_7E12, plan.index);
     let mut rendered: Vec<Rendered> = Vec::with_capacity(plan.pages.len());
     let mut last_clean: Option<GrayImage> = None;
-    let file_of = |p: usize| plan.files.iter().find(|f| f.pages.contains(&p)).map(|f| (f.name.clone(), f.format));
+    let file_of = |p: usize| {
+        plan.files
+            .iter()
+            .find(|f| f.pages.contains(&p))
+            .map(|f| (f.name.clone(), f.format))
+    };
     for (i, pp) in plan.pages.iter().enumerate() {
         let (file, format) = file_of(i).context("page without file")?;
         let mut meta = PageMeta {
@@ -444,12 +547,30 @@ pub fn write(plan: &EnvelopePlan, envelopes_dir: &Path) -> anyhow::Result<Envelo
         };
         if format == Format::PdfText {
             let page = page.context("born-digital pages have content")?;
-            let pt = 72.0 / 25.4;
-            let to_pt = |b: [f32; 4]| b.map(|v| (v * pt).max(0.0).round() as u32);
-            meta.width = (A4_W * pt).round() as u32;
-            meta.height = (crate::doc::A4_H * pt).round() as u32;
-            meta.lines = page.text_runs().map(|(t, b)| TextRun { text: t.to_string(), bbox: to_pt(b) }).collect();
-            meta.fields = page.spans.iter().map(|s| FieldMeta { key: s.key.clone(), printed: s.printed.clone(), bbox: to_pt(s.bbox_mm) }).collect();
+            // A born-digital page has no pixels; its boxes are given as if it were drawn at
+            // TEXT_LAYER_DPI, as the OCR stage reports them.
+            let to_px = |b: [f32; 4]| {
+                b.map(|v| raster::mm_to_px(v, TEXT_LAYER_DPI).max(0.0).round() as u32)
+            };
+            let (w, h) = raster::page_px(TEXT_LAYER_DPI);
+            meta.width = w;
+            meta.height = h;
+            meta.lines = page
+                .text_runs()
+                .map(|(t, b)| TextRun {
+                    text: t.to_string(),
+                    bbox: to_px(b),
+                })
+                .collect();
+            meta.fields = page
+                .spans
+                .iter()
+                .map(|s| FieldMeta {
+                    key: s.key.clone(),
+                    printed: s.printed.clone(),
+                    bbox: to_px(s.bbox_mm),
+                })
+                .collect();
             rendered.push(Rendered { img: None, meta });
             continue;
         }
@@ -459,19 +580,45 @@ pub fn write(plan: &EnvelopePlan, envelopes_dir: &Path) -> anyhow::Result<Envelo
                 let (scanned, placement) = scanner::scan(&clean, &pp.profile, &mut rng);
                 let px = |b: [f32; 4]| b.map(|v| raster::mm_to_px(v, pp.profile.dpi));
                 let place = |pl: &Placement, b: [f32; 4]| pl.bbox(px(b));
-                meta.lines = page.text_runs().map(|(t, b)| TextRun { text: t.to_string(), bbox: place(&placement, b) }).collect();
-                meta.fields = page.spans.iter().map(|s| FieldMeta { key: s.key.clone(), printed: s.printed.clone(), bbox: place(&placement, s.bbox_mm) }).collect();
+                meta.lines = page
+                    .text_runs()
+                    .map(|(t, b)| TextRun {
+                        text: t.to_string(),
+                        bbox: place(&placement, b),
+                    })
+                    .collect();
+                meta.fields = page
+                    .spans
+                    .iter()
+                    .map(|s| FieldMeta {
+                        key: s.key.clone(),
+                        printed: s.printed.clone(),
+                        bbox: place(&placement, s.bbox_mm),
+                    })
+                    .collect();
                 last_clean = Some(clean);
                 scanned
             }
-            None => scanner::blank_back(last_clean.as_ref(), pp.profile.dpi, &mut rng, pp.profile.bitonal),
+            None => scanner::blank_back(
+                last_clean.as_ref(),
+                pp.profile.dpi,
+                &mut rng,
+                pp.profile.bitonal,
+            ),
         };
         meta.width = img.width();
         meta.height = img.height();
-        rendered.push(Rendered { img: Some(img), meta });
+        rendered.push(Rendered {
+            img: Some(img),
+            meta,
+        });
     }
 
-    let dir = if plan.single_file { envelopes_dir.to_path_buf() } else { envelopes_dir.join(&plan.id) };
+    let dir = if plan.single_file {
+        envelopes_dir.to_path_buf()
+    } else {
+        envelopes_dir.join(&plan.id)
+    };
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for f in &plan.files {
         let bytes = encode_file(plan, f, &rendered);
@@ -503,12 +650,23 @@ fn encode_file(plan: &EnvelopePlan, f: &PlannedFile, rendered: &[Rendered]) -> V
                 .pages
                 .iter()
                 .filter_map(|&p| {
-                    img(p).map(|i| (if f.format == Format::TiffG4 { TiffPage::G4(i) } else { TiffPage::Gray(i) }, dpi(p)))
+                    img(p).map(|i| {
+                        (
+                            if f.format == Format::TiffG4 {
+                                TiffPage::G4(i)
+                            } else {
+                                TiffPage::Gray(i)
+                            },
+                            dpi(p),
+                        )
+                    })
                 })
                 .collect();
             encode::tiff(&pages)
         }
-        Format::Jpeg => img(f.pages[0]).map(|i| encode::jpeg(i, q, dpi(f.pages[0]))).unwrap_or_default(),
+        Format::Jpeg => img(f.pages[0])
+            .map(|i| encode::jpeg(i, q, dpi(f.pages[0])))
+            .unwrap_or_default(),
         Format::Png => img(f.pages[0]).map(encode::png).unwrap_or_default(),
         Format::PdfG4 | Format::PdfJpeg => {
             let pages: Vec<PdfPage<'_>> = f
@@ -516,7 +674,11 @@ fn encode_file(plan: &EnvelopePlan, f: &PlannedFile, rendered: &[Rendered]) -> V
                 .iter()
                 .filter_map(|&p| {
                     img(p).map(|i| {
-                        let im = if f.format == Format::PdfG4 { PdfImage::G4(i) } else { PdfImage::Jpeg(i, q) };
+                        let im = if f.format == Format::PdfG4 {
+                            PdfImage::G4(i)
+                        } else {
+                            PdfImage::Jpeg(i, q)
+                        };
                         PdfPage::Scan(im, dpi(p))
                     })
                 })
@@ -528,7 +690,9 @@ fn encode_file(plan: &EnvelopePlan, f: &PlannedFile, rendered: &[Rendered]) -> V
                 .pages
                 .iter()
                 .filter_map(|&p| match plan.pages[p].sheet {
-                    Sheet::Content { doc, page } => Some(PdfPage::Digital(&plan.docs[doc].pages[page])),
+                    Sheet::Content { doc, page } => {
+                        Some(PdfPage::Digital(&plan.docs[doc].pages[page]))
+                    }
                     _ => None,
                 })
                 .collect();

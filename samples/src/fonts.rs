@@ -139,7 +139,10 @@ impl FontSet {
     /// # Errors
     /// When a font file is missing (the set-up script was not run).
     pub fn get() -> Result<&'static FontSet, String> {
-        FONTS.get_or_init(FontSet::load).as_ref().map_err(Clone::clone)
+        FONTS
+            .get_or_init(FontSet::load)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     pub fn face(&self, f: Font) -> &FontArc {

@@ -67,7 +67,12 @@ pub struct Summary {
 ///
 /// # Errors
 /// When the fonts are missing or the files cannot be written.
-pub fn generate(out: &Path, count: u64, seed: u64, progress: &(dyn Fn(u64) + Sync)) -> anyhow::Result<Summary> {
+pub fn generate(
+    out: &Path,
+    count: u64,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<Summary> {
     fonts::FontSet::get().map_err(anyhow::Error::msg)?;
     let env_dir = out.join("envelopes");
     let truth_dir = out.join("truth");
@@ -87,12 +92,21 @@ pub fn generate(out: &Path, count: u64, seed: u64, progress: &(dyn Fn(u64) + Syn
                 .files
                 .iter()
                 .map(|f| {
-                    let p = if plan.single_file { env_dir.join(&f.name) } else { env_dir.join(&plan.id).join(&f.name) };
+                    let p = if plan.single_file {
+                        env_dir.join(&f.name)
+                    } else {
+                        env_dir.join(&plan.id).join(&f.name)
+                    };
                     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
                 })
                 .sum();
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-            Ok(Summary { envelopes: 1, pages: plan.pages.len(), documents: plan.docs.len(), bytes })
+            Ok(Summary {
+                envelopes: 1,
+                pages: plan.pages.len(),
+                documents: plan.docs.len(),
+                bytes,
+            })
         })
         .collect::<anyhow::Result<_>>()?;
     let summary = parts.into_iter().fold(Summary::default(), |a, b| Summary {
@@ -101,7 +115,10 @@ pub fn generate(out: &Path, count: u64, seed: u64, progress: &(dyn Fn(u64) + Syn
         documents: a.documents + b.documents,
         bytes: a.bytes + b.bytes,
     });
-    write_json(&meta_dir.join("set.json"), &serde_json::json!({ "seed": seed, "count": count, "generator": env!("CARGO_PKG_VERSION") }))?;
+    write_json(
+        &meta_dir.join("set.json"),
+        &serde_json::json!({ "seed": seed, "count": count, "generator": env!("CARGO_PKG_VERSION") }),
+    )?;
     Ok(summary)
 }
 

@@ -10,7 +10,10 @@ use image::GrayImage;
 
 /// Page size in pixels at `dpi`.
 pub fn page_px(dpi: u32) -> (u32, u32) {
-    (mm_to_px(A4_W, dpi).round() as u32, mm_to_px(A4_H, dpi).round() as u32)
+    (
+        mm_to_px(A4_W, dpi).round() as u32,
+        mm_to_px(A4_H, dpi).round() as u32,
+    )
 }
 
 pub fn mm_to_px(mm: f32, dpi: u32) -> f32 {
@@ -28,28 +31,79 @@ pub fn render(page: &Page, dpi: u32) -> Result<GrayImage, String> {
     let s = |mm: f32| mm_to_px(mm, dpi);
     for item in &page.items {
         match item {
-            Item::Text { x, y, font, size, text, gray } => {
-                draw_text(&mut img, fonts, *font, *size * dpi as f32 / 72.0, s(*x), s(*y), text, *gray);
+            Item::Text {
+                x,
+                y,
+                font,
+                size,
+                text,
+                gray,
+            } => {
+                draw_text(
+                    &mut img,
+                    fonts,
+                    *font,
+                    *size * dpi as f32 / 72.0,
+                    s(*x),
+                    s(*y),
+                    text,
+                    *gray,
+                );
             }
-            Item::Line { x0, y0, x1, y1, width, gray } => {
-                draw_segment(&mut img, (s(*x0), s(*y0)), (s(*x1), s(*y1)), s(*width).max(1.0), *gray);
+            Item::Line {
+                x0,
+                y0,
+                x1,
+                y1,
+                width,
+                gray,
+            } => {
+                draw_segment(
+                    &mut img,
+                    (s(*x0), s(*y0)),
+                    (s(*x1), s(*y1)),
+                    s(*width).max(1.0),
+                    *gray,
+                );
             }
-            Item::Rect { x, y, w, h, stroke, fill } => {
+            Item::Rect {
+                x,
+                y,
+                w,
+                h,
+                stroke,
+                fill,
+            } => {
                 if let Some(g) = fill {
                     fill_rect(&mut img, s(*x), s(*y), s(*x + *w), s(*y + *h), *g);
                 }
                 if let Some((sw, g)) = stroke {
                     let t = s(*sw).max(1.0);
                     let (x0, y0, x1, y1) = (s(*x), s(*y), s(*x + *w), s(*y + *h));
-                    for (a, b) in [((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))] {
+                    for (a, b) in [
+                        ((x0, y0), (x1, y0)),
+                        ((x1, y0), (x1, y1)),
+                        ((x1, y1), (x0, y1)),
+                        ((x0, y1), (x0, y0)),
+                    ] {
                         draw_segment(&mut img, a, b, t, *g);
                     }
                 }
             }
-            Item::Stroke { points, width, gray } => {
+            Item::Stroke {
+                points,
+                width,
+                gray,
+            } => {
                 let t = s(*width).max(1.0);
                 for pair in points.windows(2) {
-                    draw_segment(&mut img, (s(pair[0].0), s(pair[0].1)), (s(pair[1].0), s(pair[1].1)), t, *gray);
+                    draw_segment(
+                        &mut img,
+                        (s(pair[0].0), s(pair[0].1)),
+                        (s(pair[1].0), s(pair[1].1)),
+                        t,
+                        *gray,
+                    );
                 }
             }
         }
@@ -70,7 +124,16 @@ fn ink(img: &mut GrayImage, x: i64, y: i64, c: f32, gray: u8) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn draw_text(img: &mut GrayImage, fonts: &FontSet, font: Font, em_px: f32, x: f32, y: f32, text: &str, gray: u8) {
+fn draw_text(
+    img: &mut GrayImage,
+    fonts: &FontSet,
+    font: Font,
+    em_px: f32,
+    x: f32,
+    y: f32,
+    text: &str,
+    gray: u8,
+) {
     let face = fonts.face(font);
     // ab_glyph's PxScale is the pixel height of ascent - descent, not the em: scale the em to
     // `em_px` (its `pt_to_px_scale` assumes 96 dpi screens and would draw 4/3 too large).
@@ -90,7 +153,13 @@ fn draw_text(img: &mut GrayImage, fonts: &FontSet, font: Font, em_px: f32, x: f3
         if let Some(outline) = face.outline_glyph(glyph) {
             let b = outline.px_bounds();
             outline.draw(|gx, gy, cov| {
-                ink(img, b.min.x as i64 + i64::from(gx), b.min.y as i64 + i64::from(gy), cov, gray);
+                ink(
+                    img,
+                    b.min.x as i64 + i64::from(gx),
+                    b.min.y as i64 + i64::from(gy),
+                    cov,
+                    gray,
+                );
             });
         }
     }
@@ -142,11 +211,18 @@ mod tests {
             let mut b = DocBuilder::new(Class::Other, "test");
             b.text(20.0, 50.0, font, 12.0, text);
             let img = render(&b.finish().pages[0], 300).unwrap();
-            let ink: Vec<u32> = img.enumerate_pixels().filter(|(_, _, p)| p.0[0] < 128).map(|(x, _, _)| x).collect();
+            let ink: Vec<u32> = img
+                .enumerate_pixels()
+                .filter(|(_, _, p)| p.0[0] < 128)
+                .map(|(x, _, _)| x)
+                .collect();
             let (min, max) = (*ink.iter().min().unwrap(), *ink.iter().max().unwrap());
             let measured = mm_to_px(fonts::width_mm(font, 12.0, text), 300);
             let drawn = (max - min) as f32;
-            assert!((drawn - measured).abs() < measured * 0.06, "{font:?}: drawn {drawn:.0} px, measured {measured:.0} px");
+            assert!(
+                (drawn - measured).abs() < measured * 0.06,
+                "{font:?}: drawn {drawn:.0} px, measured {measured:.0} px"
+            );
         }
     }
 }

@@ -32,7 +32,16 @@ pub struct ScanProfile {
 impl ScanProfile {
     /// A perfect scan at `dpi`: what the legibility tests read.
     pub fn clean(dpi: u32) -> Self {
-        ScanProfile { dpi, skew_deg: 0.0, quarter_turns: 0, specks: 0, blur: 0, paper: 255, bitonal: false, noise: 0 }
+        ScanProfile {
+            dpi,
+            skew_deg: 0.0,
+            quarter_turns: 0,
+            specks: 0,
+            blur: 0,
+            paper: 255,
+            bitonal: false,
+            noise: 0,
+        }
     }
 
     /// A realistic scan for a page stored as `format`.
@@ -48,16 +57,32 @@ impl ScanProfile {
             7 => 3,
             _ => 0,
         };
-        let skew_deg = if rng.random_bool(0.25) { 0.0 } else { rng.random_range(-3.0..3.0f32) };
+        let skew_deg = if rng.random_bool(0.25) {
+            0.0
+        } else {
+            rng.random_range(-3.0..3.0f32)
+        };
         ScanProfile {
             dpi,
             skew_deg,
             quarter_turns,
-            specks: if rng.random_bool(0.6) { rng.random_range(0..400) } else { 0 },
+            specks: if rng.random_bool(0.6) {
+                rng.random_range(0..400)
+            } else {
+                0
+            },
             blur: if rng.random_bool(0.2) { 1 } else { 0 },
-            paper: if bitonal { 255 } else { rng.random_range(236..=255) },
+            paper: if bitonal {
+                255
+            } else {
+                rng.random_range(236..=255)
+            },
             bitonal,
-            noise: if lossy && rng.random_bool(0.5) { rng.random_range(2..10) } else { 0 },
+            noise: if lossy && rng.random_bool(0.5) {
+                rng.random_range(2..10)
+            } else {
+                0
+            },
         }
     }
 }
@@ -77,7 +102,10 @@ impl Placement {
         // Skew about the centre, then quarter turns.
         let (cx, cy) = (self.w / 2.0, self.h / 2.0);
         let (dx, dy) = (x - cx, y - cy);
-        let (sx, sy) = (cx + dx * self.cos + dy * self.sin, cy - dx * self.sin + dy * self.cos);
+        let (sx, sy) = (
+            cx + dx * self.cos + dy * self.sin,
+            cy - dx * self.sin + dy * self.cos,
+        );
         match self.quarter_turns % 4 {
             1 => (self.h - 1.0 - sy, sx),
             2 => (self.w - 1.0 - sx, self.h - 1.0 - sy),
@@ -88,7 +116,8 @@ impl Placement {
 
     /// The axis-aligned box, in scanned pixels, of a box of the clean page.
     pub fn bbox(&self, b: [f32; 4]) -> [u32; 4] {
-        let corners = [(b[0], b[1]), (b[2], b[1]), (b[0], b[3]), (b[2], b[3])].map(|(x, y)| self.point(x, y));
+        let corners =
+            [(b[0], b[1]), (b[2], b[1]), (b[0], b[3]), (b[2], b[3])].map(|(x, y)| self.point(x, y));
         let xs = corners.map(|c| c.0);
         let ys = corners.map(|c| c.1);
         let f = |v: f32| v.max(0.0).round() as u32;
@@ -106,8 +135,18 @@ impl Placement {
 pub fn scan(img: &GrayImage, profile: &ScanProfile, rng: &mut Rng) -> (GrayImage, Placement) {
     let (w, h) = img.dimensions();
     let theta = profile.skew_deg.to_radians();
-    let placement = Placement { w: w as f32, h: h as f32, cos: theta.cos(), sin: theta.sin(), quarter_turns: profile.quarter_turns };
-    let mut out = if profile.skew_deg.abs() > 0.01 { rotate_small(img, theta) } else { img.clone() };
+    let placement = Placement {
+        w: w as f32,
+        h: h as f32,
+        cos: theta.cos(),
+        sin: theta.sin(),
+        quarter_turns: profile.quarter_turns,
+    };
+    let mut out = if profile.skew_deg.abs() > 0.01 {
+        rotate_small(img, theta)
+    } else {
+        img.clone()
+    };
     if profile.blur > 0 {
         out = box_blur3(&out);
     }
@@ -185,7 +224,17 @@ fn box_blur3(img: &GrayImage) -> GrayImage {
     for y in 1..h.saturating_sub(1) {
         for x in 1..w.saturating_sub(1) {
             let mut sum = 0u32;
-            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (2, 1), (1, 2), (1, 1), (0, 2), (2, 0), (2, 2)] {
+            for (dx, dy) in [
+                (0, 0),
+                (1, 0),
+                (0, 1),
+                (2, 1),
+                (1, 2),
+                (1, 1),
+                (0, 2),
+                (2, 0),
+                (2, 2),
+            ] {
                 sum += u32::from(img.get_pixel(x + dx - 1, y + dy - 1).0[0]);
             }
             out.put_pixel(x, y, Luma([(sum / 9) as u8]));
@@ -198,16 +247,21 @@ fn box_blur3(img: &GrayImage) -> GrayImage {
 /// front printed in mirror.
 pub fn blank_back(front: Option<&GrayImage>, dpi: u32, rng: &mut Rng, bitonal: bool) -> GrayImage {
     let (w, h) = crate::raster::page_px(dpi);
-    let paper = if bitonal { 255 } else { rng.random_range(238..=255u8) };
+    let paper = if bitonal {
+        255
+    } else {
+        rng.random_range(238..=255u8)
+    };
     let mut img = GrayImage::from_pixel(w, h, Luma([paper]));
-    if !bitonal && let Some(front) = front.filter(|f| f.dimensions() == (w, h)) {
-        if rng.random_bool(0.4) {
-            let mirrored = image::imageops::flip_horizontal(front);
-            for (p, q) in img.pixels_mut().zip(mirrored.pixels()) {
-                // Show-through: 4 % of the ink.
-                let ink = 255 - q.0[0];
-                p.0[0] = p.0[0].saturating_sub(ink / 25);
-            }
+    if !bitonal
+        && let Some(front) = front.filter(|f| f.dimensions() == (w, h))
+        && rng.random_bool(0.4)
+    {
+        let mirrored = image::imageops::flip_horizontal(front);
+        for (p, q) in img.pixels_mut().zip(mirrored.pixels()) {
+            // Show-through: 4 % of the ink.
+            let ink = 255 - q.0[0];
+            p.0[0] = p.0[0].saturating_sub(ink / 25);
         }
     }
     for _ in 0..rng.random_range(0..40) {

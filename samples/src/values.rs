@@ -12,80 +12,421 @@ use rand::seq::IndexedRandom as _;
 use time::{Date, Duration, Month};
 
 pub const FIRST_F: &[&str] = &[
-    "Nathalie", "Isabelle", "Sylvie", "Catherine", "Martine", "Christine", "Françoise", "Valérie",
-    "Sandrine", "Stéphanie", "Véronique", "Sophie", "Céline", "Chantal", "Patricia", "Anne",
-    "Brigitte", "Julie", "Marie", "Aurélie", "Camille", "Émilie", "Laura", "Manon", "Léa", "Chloé",
-    "Inès", "Jeanne", "Hélène", "Agnès", "Monique", "Josiane", "Élodie", "Mélanie", "Océane",
-    "Noémie", "Zoé", "Louise", "Mathilde", "Geneviève", "Danielle", "Odile", "Ghislaine", "Yasmina",
-    "Fatima", "Amina", "Lucie", "Claire", "Pauline", "Margaux",
+    "Nathalie",
+    "Isabelle",
+    "Sylvie",
+    "Catherine",
+    "Martine",
+    "Christine",
+    "Françoise",
+    "Valérie",
+    "Sandrine",
+    "Stéphanie",
+    "Véronique",
+    "Sophie",
+    "Céline",
+    "Chantal",
+    "Patricia",
+    "Anne",
+    "Brigitte",
+    "Julie",
+    "Marie",
+    "Aurélie",
+    "Camille",
+    "Émilie",
+    "Laura",
+    "Manon",
+    "Léa",
+    "Chloé",
+    "Inès",
+    "Jeanne",
+    "Hélène",
+    "Agnès",
+    "Monique",
+    "Josiane",
+    "Élodie",
+    "Mélanie",
+    "Océane",
+    "Noémie",
+    "Zoé",
+    "Louise",
+    "Mathilde",
+    "Geneviève",
+    "Danielle",
+    "Odile",
+    "Ghislaine",
+    "Yasmina",
+    "Fatima",
+    "Amina",
+    "Lucie",
+    "Claire",
+    "Pauline",
+    "Margaux",
 ];
 pub const FIRST_M: &[&str] = &[
-    "Jean", "Philippe", "Michel", "Alain", "Patrick", "Nicolas", "Christophe", "Pierre",
-    "Christian", "Éric", "Frédéric", "Laurent", "Stéphane", "David", "Pascal", "Daniel", "Sébastien",
-    "Julien", "Thierry", "Olivier", "Bernard", "Thomas", "Alexandre", "Gérard", "Didier", "Dominique",
-    "Vincent", "François", "Bruno", "Guillaume", "Jérôme", "Jacques", "Marc", "Mathieu", "Lucas",
-    "Hugo", "Théo", "Louis", "Maxime", "Antoine", "Raphaël", "Gaël", "Loïc", "Hervé", "René",
-    "Mohamed", "Karim", "Yann", "Benoît", "Cédric",
+    "Jean",
+    "Philippe",
+    "Michel",
+    "Alain",
+    "Patrick",
+    "Nicolas",
+    "Christophe",
+    "Pierre",
+    "Christian",
+    "Éric",
+    "Frédéric",
+    "Laurent",
+    "Stéphane",
+    "David",
+    "Pascal",
+    "Daniel",
+    "Sébastien",
+    "Julien",
+    "Thierry",
+    "Olivier",
+    "Bernard",
+    "Thomas",
+    "Alexandre",
+    "Gérard",
+    "Didier",
+    "Dominique",
+    "Vincent",
+    "François",
+    "Bruno",
+    "Guillaume",
+    "Jérôme",
+    "Jacques",
+    "Marc",
+    "Mathieu",
+    "Lucas",
+    "Hugo",
+    "Théo",
+    "Louis",
+    "Maxime",
+    "Antoine",
+    "Raphaël",
+    "Gaël",
+    "Loïc",
+    "Hervé",
+    "René",
+    "Mohamed",
+    "Karim",
+    "Yann",
+    "Benoît",
+    "Cédric",
 ];
 pub const LAST: &[&str] = &[
-    "MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND", "DUBOIS", "MOREAU",
-    "LAURENT", "SIMON", "MICHEL", "LEFEBVRE", "LEROY", "ROUX", "DAVID", "BERTRAND", "MOREL",
-    "FOURNIER", "GIRARD", "BONNET", "DUPONT", "LAMBERT", "FONTAINE", "ROUSSEAU", "VINCENT",
-    "MULLER", "LEFÈVRE", "FAURE", "ANDRÉ", "MERCIER", "BLANC", "GUÉRIN", "BOYER", "GARNIER",
-    "CHEVALIER", "FRANÇOIS", "LEGRAND", "GAUTHIER", "GARCIA", "PERRIN", "ROBIN", "CLÉMENT",
-    "MORIN", "NICOLAS", "HENRY", "ROUSSEL", "MATHIEU", "GAUTIER", "MASSON", "MARCHAND", "DUVAL",
-    "DENIS", "DUMONT", "MARIE", "LEMAIRE", "NOËL", "MEYER", "DUFOUR", "MEUNIER", "BRUN", "BLANCHARD",
-    "GIRAUD", "JOLY", "RIVIÈRE", "LUCAS", "BRUNET", "GAILLARD", "BARBIER", "ARNAUD", "MARTINEZ",
-    "GÉRARD", "ROCHE", "RENARD", "SCHMITT", "ROY", "LEROUX", "COLIN", "VIDAL", "CARON", "PICARD",
-    "ROGER", "FABRE", "AUBERT", "LEMOINE", "RENAUD", "DUMAS", "LACROIX", "OLIVIER", "PHILIPPE",
-    "BOURGEOIS", "PIERRE", "BENOÎT", "REY", "LECLERC", "PAYET", "ROLLAND", "LECLERCQ", "GUILLAUME",
-    "LECOMTE", "LOPEZ", "JEAN", "DUPUY", "GUILLOT", "HUBERT", "BERGER", "CARPENTIER", "SANCHEZ",
-    "DUPUIS", "MOULIN", "LOUIS", "DESCHAMPS", "HUET", "VASSEUR", "PEREZ", "BOUCHER", "FLEURY",
-    "ROYER", "KLEIN", "JACQUET", "ADAM", "PARIS", "POIRIER", "MARTY", "AUBRY", "GUYOT", "CARRÉ",
-    "CHARLES", "RENAULT", "CHARPENTIER", "MÉNARD", "MAILLARD", "BARON", "BERTIN", "BAILLY",
-    "HERVÉ", "SCHNEIDER", "FERNANDEZ", "LE GALL", "COLLET", "LÉGER", "BOUVIER", "JULIEN", "PRÉVOST",
-    "MILLET", "PERROT", "DANIEL", "LE ROUX", "COUSIN", "GERMAIN", "BRETON", "BESSON", "LANGLOIS",
-    "RÉMY", "LE GOFF", "PELLETIER", "LÉVÊQUE", "PERRIER", "LEBLANC", "BARRÉ", "LEBRUN", "MARCHAL",
-    "WEBER", "MALLET", "HAMON", "BOULANGER", "JACOB", "MONNIER", "MICHAUD", "RODRIGUEZ", "GUICHARD",
-    "GILLET", "ÉTIENNE", "GRONDIN", "POULAIN", "TESSIER", "CHEVALLIER", "COLLIN", "CHAUVIN",
-    "DA SILVA", "BOUCHET", "GAY", "LEMAÎTRE", "BENARD", "MARÉCHAL", "HUMBERT", "REYNAUD", "ANTOINE",
-    "HOARAU", "PERRET", "BARTHÉLEMY", "CORDIER", "PICHON", "LEJEUNE", "GILBERT", "LAMY", "DELAUNAY",
-    "PASQUIER", "CARLIER", "LAPORTE", "N'DIAYE", "BEN AMAR", "NGUYEN",
+    "MARTIN",
+    "BERNARD",
+    "THOMAS",
+    "PETIT",
+    "ROBERT",
+    "RICHARD",
+    "DURAND",
+    "DUBOIS",
+    "MOREAU",
+    "LAURENT",
+    "SIMON",
+    "MICHEL",
+    "LEFEBVRE",
+    "LEROY",
+    "ROUX",
+    "DAVID",
+    "BERTRAND",
+    "MOREL",
+    "FOURNIER",
+    "GIRARD",
+    "BONNET",
+    "DUPONT",
+    "LAMBERT",
+    "FONTAINE",
+    "ROUSSEAU",
+    "VINCENT",
+    "MULLER",
+    "LEFÈVRE",
+    "FAURE",
+    "ANDRÉ",
+    "MERCIER",
+    "BLANC",
+    "GUÉRIN",
+    "BOYER",
+    "GARNIER",
+    "CHEVALIER",
+    "FRANÇOIS",
+    "LEGRAND",
+    "GAUTHIER",
+    "GARCIA",
+    "PERRIN",
+    "ROBIN",
+    "CLÉMENT",
+    "MORIN",
+    "NICOLAS",
+    "HENRY",
+    "ROUSSEL",
+    "MATHIEU",
+    "GAUTIER",
+    "MASSON",
+    "MARCHAND",
+    "DUVAL",
+    "DENIS",
+    "DUMONT",
+    "MARIE",
+    "LEMAIRE",
+    "NOËL",
+    "MEYER",
+    "DUFOUR",
+    "MEUNIER",
+    "BRUN",
+    "BLANCHARD",
+    "GIRAUD",
+    "JOLY",
+    "RIVIÈRE",
+    "LUCAS",
+    "BRUNET",
+    "GAILLARD",
+    "BARBIER",
+    "ARNAUD",
+    "MARTINEZ",
+    "GÉRARD",
+    "ROCHE",
+    "RENARD",
+    "SCHMITT",
+    "ROY",
+    "LEROUX",
+    "COLIN",
+    "VIDAL",
+    "CARON",
+    "PICARD",
+    "ROGER",
+    "FABRE",
+    "AUBERT",
+    "LEMOINE",
+    "RENAUD",
+    "DUMAS",
+    "LACROIX",
+    "OLIVIER",
+    "PHILIPPE",
+    "BOURGEOIS",
+    "PIERRE",
+    "BENOÎT",
+    "REY",
+    "LECLERC",
+    "PAYET",
+    "ROLLAND",
+    "LECLERCQ",
+    "GUILLAUME",
+    "LECOMTE",
+    "LOPEZ",
+    "JEAN",
+    "DUPUY",
+    "GUILLOT",
+    "HUBERT",
+    "BERGER",
+    "CARPENTIER",
+    "SANCHEZ",
+    "DUPUIS",
+    "MOULIN",
+    "LOUIS",
+    "DESCHAMPS",
+    "HUET",
+    "VASSEUR",
+    "PEREZ",
+    "BOUCHER",
+    "FLEURY",
+    "ROYER",
+    "KLEIN",
+    "JACQUET",
+    "ADAM",
+    "PARIS",
+    "POIRIER",
+    "MARTY",
+    "AUBRY",
+    "GUYOT",
+    "CARRÉ",
+    "CHARLES",
+    "RENAULT",
+    "CHARPENTIER",
+    "MÉNARD",
+    "MAILLARD",
+    "BARON",
+    "BERTIN",
+    "BAILLY",
+    "HERVÉ",
+    "SCHNEIDER",
+    "FERNANDEZ",
+    "LE GALL",
+    "COLLET",
+    "LÉGER",
+    "BOUVIER",
+    "JULIEN",
+    "PRÉVOST",
+    "MILLET",
+    "PERROT",
+    "DANIEL",
+    "LE ROUX",
+    "COUSIN",
+    "GERMAIN",
+    "BRETON",
+    "BESSON",
+    "LANGLOIS",
+    "RÉMY",
+    "LE GOFF",
+    "PELLETIER",
+    "LÉVÊQUE",
+    "PERRIER",
+    "LEBLANC",
+    "BARRÉ",
+    "LEBRUN",
+    "MARCHAL",
+    "WEBER",
+    "MALLET",
+    "HAMON",
+    "BOULANGER",
+    "JACOB",
+    "MONNIER",
+    "MICHAUD",
+    "RODRIGUEZ",
+    "GUICHARD",
+    "GILLET",
+    "ÉTIENNE",
+    "GRONDIN",
+    "POULAIN",
+    "TESSIER",
+    "CHEVALLIER",
+    "COLLIN",
+    "CHAUVIN",
+    "DA SILVA",
+    "BOUCHET",
+    "GAY",
+    "LEMAÎTRE",
+    "BENARD",
+    "MARÉCHAL",
+    "HUMBERT",
+    "REYNAUD",
+    "ANTOINE",
+    "HOARAU",
+    "PERRET",
+    "BARTHÉLEMY",
+    "CORDIER",
+    "PICHON",
+    "LEJEUNE",
+    "GILBERT",
+    "LAMY",
+    "DELAUNAY",
+    "PASQUIER",
+    "CARLIER",
+    "LAPORTE",
+    "N'DIAYE",
+    "BEN AMAR",
+    "NGUYEN",
 ];
 
 /// (postal code, city, department code) — real pairs.
 pub const CITIES: &[(&str, &str, &str)] = &[
-    ("75015", "Paris", "75"), ("75011", "Paris", "75"), ("75018", "Paris", "75"),
-    ("69003", "Lyon", "69"), ("69800", "Saint-Priest", "69"), ("69100", "Villeurbanne", "69"),
-    ("13008", "Marseille", "13"), ("13100", "Aix-en-Provence", "13"), ("31000", "Toulouse", "31"),
-    ("06000", "Nice", "06"), ("44000", "Nantes", "44"), ("67000", "Strasbourg", "67"),
-    ("34000", "Montpellier", "34"), ("33000", "Bordeaux", "33"), ("59000", "Lille", "59"),
-    ("35000", "Rennes", "35"), ("51100", "Reims", "51"), ("42000", "Saint-Étienne", "42"),
-    ("83000", "Toulon", "83"), ("38000", "Grenoble", "38"), ("21000", "Dijon", "21"),
-    ("49000", "Angers", "49"), ("30000", "Nîmes", "30"), ("63000", "Clermont-Ferrand", "63"),
-    ("72000", "Le Mans", "72"), ("29200", "Brest", "29"), ("37000", "Tours", "37"),
-    ("80000", "Amiens", "80"), ("87000", "Limoges", "87"), ("74000", "Annecy", "74"),
-    ("66000", "Perpignan", "66"), ("57000", "Metz", "57"), ("25000", "Besançon", "25"),
-    ("45000", "Orléans", "45"), ("76000", "Rouen", "76"), ("14000", "Caen", "14"),
-    ("54000", "Nancy", "54"), ("68100", "Mulhouse", "68"), ("92100", "Boulogne-Billancourt", "92"),
-    ("93200", "Saint-Denis", "93"), ("94000", "Créteil", "94"), ("95000", "Cergy", "95"),
-    ("78000", "Versailles", "78"), ("64000", "Pau", "64"), ("17000", "La Rochelle", "17"),
-    ("20000", "Ajaccio", "2A"), ("20200", "Bastia", "2B"), ("97400", "Saint-Denis", "974"),
-    ("86000", "Poitiers", "86"), ("56100", "Lorient", "56"), ("01000", "Bourg-en-Bresse", "01"),
-    ("26000", "Valence", "26"), ("73000", "Chambéry", "73"), ("84000", "Avignon", "84"),
-    ("62000", "Arras", "62"), ("71100", "Chalon-sur-Saône", "71"), ("18000", "Bourges", "18"),
+    ("75015", "Paris", "75"),
+    ("75011", "Paris", "75"),
+    ("75018", "Paris", "75"),
+    ("69003", "Lyon", "69"),
+    ("69800", "Saint-Priest", "69"),
+    ("69100", "Villeurbanne", "69"),
+    ("13008", "Marseille", "13"),
+    ("13100", "Aix-en-Provence", "13"),
+    ("31000", "Toulouse", "31"),
+    ("06000", "Nice", "06"),
+    ("44000", "Nantes", "44"),
+    ("67000", "Strasbourg", "67"),
+    ("34000", "Montpellier", "34"),
+    ("33000", "Bordeaux", "33"),
+    ("59000", "Lille", "59"),
+    ("35000", "Rennes", "35"),
+    ("51100", "Reims", "51"),
+    ("42000", "Saint-Étienne", "42"),
+    ("83000", "Toulon", "83"),
+    ("38000", "Grenoble", "38"),
+    ("21000", "Dijon", "21"),
+    ("49000", "Angers", "49"),
+    ("30000", "Nîmes", "30"),
+    ("63000", "Clermont-Ferrand", "63"),
+    ("72000", "Le Mans", "72"),
+    ("29200", "Brest", "29"),
+    ("37000", "Tours", "37"),
+    ("80000", "Amiens", "80"),
+    ("87000", "Limoges", "87"),
+    ("74000", "Annecy", "74"),
+    ("66000", "Perpignan", "66"),
+    ("57000", "Metz", "57"),
+    ("25000", "Besançon", "25"),
+    ("45000", "Orléans", "45"),
+    ("76000", "Rouen", "76"),
+    ("14000", "Caen", "14"),
+    ("54000", "Nancy", "54"),
+    ("68100", "Mulhouse", "68"),
+    ("92100", "Boulogne-Billancourt", "92"),
+    ("93200", "Saint-Denis", "93"),
+    ("94000", "Créteil", "94"),
+    ("95000", "Cergy", "95"),
+    ("78000", "Versailles", "78"),
+    ("64000", "Pau", "64"),
+    ("17000", "La Rochelle", "17"),
+    ("20000", "Ajaccio", "2A"),
+    ("20200", "Bastia", "2B"),
+    ("97400", "Saint-Denis", "974"),
+    ("86000", "Poitiers", "86"),
+    ("56100", "Lorient", "56"),
+    ("01000", "Bourg-en-Bresse", "01"),
+    ("26000", "Valence", "26"),
+    ("73000", "Chambéry", "73"),
+    ("84000", "Avignon", "84"),
+    ("62000", "Arras", "62"),
+    ("71100", "Chalon-sur-Saône", "71"),
+    ("18000", "Bourges", "18"),
 ];
 
 const STREET_TYPES: &[&str] = &[
-    "rue", "avenue", "boulevard", "place", "allée", "impasse", "chemin", "route", "quai", "cours",
+    "rue",
+    "avenue",
+    "boulevard",
+    "place",
+    "allée",
+    "impasse",
+    "chemin",
+    "route",
+    "quai",
+    "cours",
 ];
 const STREET_NAMES: &[&str] = &[
-    "de la République", "Victor Hugo", "Jean Jaurès", "du Général de Gaulle", "Pasteur",
-    "des Lilas", "de la Gare", "Gambetta", "du Maréchal Foch", "Jules Ferry", "des Écoles",
-    "de la Liberté", "Carnot", "de Verdun", "du Moulin", "des Tilleuls", "Émile Zola",
-    "Anatole France", "de la Paix", "Saint-Exupéry", "des Peupliers", "du 8 Mai 1945",
-    "Louis Blériot", "de Bretagne", "des Acacias", "du Château", "Jean Moulin", "de l'Église",
-    "Aristide Briand", "Paul Vaillant-Couturier", "des Cerisiers", "de la Fontaine",
+    "de la République",
+    "Victor Hugo",
+    "Jean Jaurès",
+    "du Général de Gaulle",
+    "Pasteur",
+    "des Lilas",
+    "de la Gare",
+    "Gambetta",
+    "du Maréchal Foch",
+    "Jules Ferry",
+    "des Écoles",
+    "de la Liberté",
+    "Carnot",
+    "de Verdun",
+    "du Moulin",
+    "des Tilleuls",
+    "Émile Zola",
+    "Anatole France",
+    "de la Paix",
+    "Saint-Exupéry",
+    "des Peupliers",
+    "du 8 Mai 1945",
+    "Louis Blériot",
+    "de Bretagne",
+    "des Acacias",
+    "du Château",
+    "Jean Moulin",
+    "de l'Église",
+    "Aristide Briand",
+    "Paul Vaillant-Couturier",
+    "des Cerisiers",
+    "de la Fontaine",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,19 +496,37 @@ pub const MUTUELLES: &[Mutuelle] = &[
         name: "Mutuelle Santé Horizon",
         address: "Service Adhésions - TSA 40211",
         city_line: "69800 SAINT-PRIEST CEDEX",
-        plans: &["Essentielle", "Confort", "Confort Plus", "Sérénité", "Hospi Seule"],
+        plans: &[
+            "Essentielle",
+            "Confort",
+            "Confort Plus",
+            "Sérénité",
+            "Hospi Seule",
+        ],
     },
     Mutuelle {
         name: "Mutuelle des Pays de France",
         address: "10 boulevard de la Mutualité",
         city_line: "75015 PARIS",
-        plans: &["Formule 1", "Formule 2", "Formule 3", "Formule 4", "Senior Équilibre"],
+        plans: &[
+            "Formule 1",
+            "Formule 2",
+            "Formule 3",
+            "Formule 4",
+            "Senior Équilibre",
+        ],
     },
     Mutuelle {
         name: "Solidarité Mutualiste",
         address: "CS 90012",
         city_line: "44000 NANTES",
-        plans: &["Niveau 1", "Niveau 2", "Niveau 3", "Jeunes Actifs", "Famille Plus"],
+        plans: &[
+            "Niveau 1",
+            "Niveau 2",
+            "Niveau 3",
+            "Jeunes Actifs",
+            "Famille Plus",
+        ],
     },
 ];
 
@@ -188,7 +547,9 @@ pub fn pick<'a, T>(rng: &mut Rng, xs: &'a [T]) -> &'a T {
 }
 
 fn digits(rng: &mut Rng, n: usize) -> String {
-    (0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
+    (0..n)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect()
 }
 
 /// A random date between `from` and `to` inclusive.
@@ -206,7 +567,10 @@ pub fn nir_for(rng: &mut Rng, sex: Sex, birth: Date, dept: &str) -> String {
     let (dept, commune) = if dept.len() == 3 {
         (dept.to_string(), digits(rng, 2))
     } else {
-        (dept.to_string(), format!("{:03}", rng.random_range(1..=700)))
+        (
+            dept.to_string(),
+            format!("{:03}", rng.random_range(1..=700)),
+        )
     };
     let order = format!("{:03}", rng.random_range(1..=999));
     let first13 = format!("{s}{yy:02}{mm:02}{dept}{commune}{order}");
@@ -216,7 +580,11 @@ pub fn nir_for(rng: &mut Rng, sex: Sex, birth: Date, dept: &str) -> String {
 
 pub fn person(rng: &mut Rng, sex: Option<Sex>, born_from: Date, born_to: Date) -> Person {
     let sex = sex.unwrap_or(if rng.random_bool(0.5) { Sex::F } else { Sex::M });
-    let first = if sex == Sex::F { pick(rng, FIRST_F) } else { pick(rng, FIRST_M) };
+    let first = if sex == Sex::F {
+        pick(rng, FIRST_F)
+    } else {
+        pick(rng, FIRST_M)
+    };
     let birth = date_between(rng, born_from, born_to);
     let dept = pick(rng, CITIES).2;
     Person {
@@ -236,13 +604,29 @@ pub fn address(rng: &mut Rng) -> Address {
         1 => " ter",
         _ => "",
     };
-    let street = format!("{num}{suffix} {} {}", pick(rng, STREET_TYPES), pick(rng, STREET_NAMES));
+    let street = format!(
+        "{num}{suffix} {} {}",
+        pick(rng, STREET_TYPES),
+        pick(rng, STREET_NAMES)
+    );
     let complement = match rng.random_range(0..6) {
-        0 => Some(format!("Bâtiment {}, Appt {}", pick(rng, &["A", "B", "C", "D"]), rng.random_range(1..=60))),
-        1 => Some(format!("Résidence les {}", pick(rng, &["Mimosas", "Glycines", "Pins", "Jardins"]))),
+        0 => Some(format!(
+            "Bâtiment {}, Appt {}",
+            pick(rng, &["A", "B", "C", "D"]),
+            rng.random_range(1..=60)
+        )),
+        1 => Some(format!(
+            "Résidence les {}",
+            pick(rng, &["Mimosas", "Glycines", "Pins", "Jardins"])
+        )),
         _ => None,
     };
-    Address { street, complement, postal_code: cp.to_string(), city: city.to_string() }
+    Address {
+        street,
+        complement,
+        postal_code: cp.to_string(),
+        city: city.to_string(),
+    }
 }
 
 pub fn bank(rng: &mut Rng) -> Bank {
@@ -251,7 +635,11 @@ pub fn bank(rng: &mut Rng) -> Bank {
     let account = digits(rng, 11);
     let key = check::rib_key(code, &branch, &account);
     let iban = check::iban_fr(code, &branch, &account);
-    let bic = if rng.random_bool(0.5) { bic8.to_string() } else { format!("{bic8}{}", digits(rng, 3)) };
+    let bic = if rng.random_bool(0.5) {
+        bic8.to_string()
+    } else {
+        format!("{bic8}{}", digits(rng, 3))
+    };
     let (_, city, _) = *pick(rng, CITIES);
     Bank {
         name,
@@ -282,10 +670,25 @@ pub fn phone(rng: &mut Rng) -> String {
 
 pub fn email(rng: &mut Rng, p: &Person) -> String {
     let fold = |s: &str| mailroom_domain::normalize::fold_text(s).replace([' ', '\''], "");
-    let domain = pick(rng, &["orange.fr", "gmail.com", "free.fr", "laposte.net", "sfr.fr", "wanadoo.fr"]);
+    let domain = pick(
+        rng,
+        &[
+            "orange.fr",
+            "gmail.com",
+            "free.fr",
+            "laposte.net",
+            "sfr.fr",
+            "wanadoo.fr",
+        ],
+    );
     match rng.random_range(0..3) {
         0 => format!("{}.{}@{domain}", fold(&p.first_name), fold(&p.last_name)),
-        1 => format!("{}{}{}@{domain}", &fold(&p.first_name)[..1], fold(&p.last_name), p.birth_date.year() % 100),
+        1 => format!(
+            "{}{}{}@{domain}",
+            &fold(&p.first_name)[..1],
+            fold(&p.last_name),
+            p.birth_date.year() % 100
+        ),
         _ => format!("{}_{}@{domain}", fold(&p.last_name), fold(&p.first_name)),
     }
 }
@@ -303,7 +706,12 @@ pub fn member(rng: &mut Rng, today: Date) -> Member {
     };
     let mut dependants = Vec::new();
     for _ in 0..n_dep {
-        let mut d = self::person(rng, None, today - Duration::days(365 * 22), today - Duration::days(60));
+        let mut d = self::person(
+            rng,
+            None,
+            today - Duration::days(365 * 22),
+            today - Duration::days(60),
+        );
         if rng.random_bool(0.8) {
             d.last_name = person.last_name.clone();
         }
@@ -331,7 +739,11 @@ pub fn siret(rng: &mut Rng) -> String {
 
 /// A FINESS number: department then 7 digits.
 pub fn finess(rng: &mut Rng, dept: &str) -> String {
-    let d = if dept.len() == 3 { "97".to_string() } else { dept.to_string() };
+    let d = if dept.len() == 3 {
+        "97".to_string()
+    } else {
+        dept.to_string()
+    };
     let body = format!("{d}{}", digits(rng, 6));
     // The ninth character is a Luhn key over the first eight when they are digits.
     if body.chars().all(|c| c.is_ascii_digit()) {
@@ -351,8 +763,18 @@ pub fn rpps(rng: &mut Rng) -> String {
 // Printed forms
 
 const MONTHS: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
 
 /// How a date is printed.
@@ -371,7 +793,17 @@ pub enum DateStyle {
 }
 
 pub fn date_style(rng: &mut Rng) -> DateStyle {
-    *pick(rng, &[DateStyle::Slash, DateStyle::Slash, DateStyle::Long, DateStyle::DotShort, DateStyle::Dash, DateStyle::SlashShort])
+    *pick(
+        rng,
+        &[
+            DateStyle::Slash,
+            DateStyle::Slash,
+            DateStyle::Long,
+            DateStyle::DotShort,
+            DateStyle::Dash,
+            DateStyle::SlashShort,
+        ],
+    )
 }
 
 pub fn fmt_date(d: Date, style: DateStyle) -> String {
@@ -382,7 +814,11 @@ pub fn fmt_date(d: Date, style: DateStyle) -> String {
         DateStyle::Dash => format!("{dd:02}-{mm:02}-{yy}"),
         DateStyle::SlashShort => format!("{dd:02}/{mm:02}/{:02}", yy % 100),
         DateStyle::Long => {
-            let day = if dd == 1 { "1er".to_string() } else { dd.to_string() };
+            let day = if dd == 1 {
+                "1er".to_string()
+            } else {
+                dd.to_string()
+            };
             format!("{day} {} {yy}", MONTHS[usize::from(mm) - 1])
         }
     }
@@ -395,7 +831,11 @@ pub fn iso(d: Date) -> String {
 
 /// French amount: `1 234,56 €` (with `euro` false, no sign).
 pub fn fmt_amount(a: Amount, euro: bool) -> String {
-    if euro { format!("{} €", a.format_fr()) } else { a.format_fr() }
+    if euro {
+        format!("{} €", a.format_fr())
+    } else {
+        a.format_fr()
+    }
 }
 
 /// A NIR as printed on forms: `2 69 05 49 588 157 80`, or packed.
@@ -405,12 +845,25 @@ pub fn fmt_nir(nir: &str, spaced: bool) -> String {
     }
     let c: Vec<char> = nir.chars().collect();
     let part = |a: usize, b: usize| c[a..b].iter().collect::<String>();
-    format!("{} {} {} {} {} {} {}", part(0, 1), part(1, 3), part(3, 5), part(5, 7), part(7, 10), part(10, 13), part(13, 15))
+    format!(
+        "{} {} {} {} {} {} {}",
+        part(0, 1),
+        part(1, 3),
+        part(3, 5),
+        part(5, 7),
+        part(7, 10),
+        part(10, 13),
+        part(13, 15)
+    )
 }
 
 /// An IBAN in groups of four, as on a RIB.
 pub fn fmt_iban(iban: &str) -> String {
-    iban.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
+    iban.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A phone number as printed: `06 12 34 56 78`, `06.12.34.56.78` or `+33 6 12 34 56 78`.
@@ -425,12 +878,25 @@ pub fn fmt_phone(rng: &mut Rng, p: &str) -> String {
 
 /// A SIRET as printed: `552 100 554 00014`, or packed.
 pub fn fmt_siret(s: &str, spaced: bool) -> String {
-    if spaced && s.len() == 14 { format!("{} {} {} {}", &s[0..3], &s[3..6], &s[6..9], &s[9..14]) } else { s.to_string() }
+    if spaced && s.len() == 14 {
+        format!("{} {} {} {}", &s[0..3], &s[3..6], &s[6..9], &s[9..14])
+    } else {
+        s.to_string()
+    }
 }
+
+const MEMBER_LABELS: &[&str] = &[
+    "N° adhérent :",
+    "Réf. adhérent :",
+    "Matricule :",
+    "N° d'adhérent :",
+    "Numéro adhérent :",
+    "Adhérent n°",
+];
 
 /// A member number as printed, with the label the insurer uses.
 pub fn member_label(rng: &mut Rng) -> &'static str {
-    *pick(rng, &["N° adhérent :", "Réf. adhérent :", "Matricule :", "N° d'adhérent :", "Numéro adhérent :", "Adhérent n°"])
+    MEMBER_LABELS[rng.random_range(0..MEMBER_LABELS.len())]
 }
 
 /// A care/letter date `days_before` up to some days before reception.
@@ -467,6 +933,10 @@ pub fn reference(rng: &mut Rng, prefix: &str, year: i32) -> (String, String) {
         2 => format!("{prefix}{year}/{}", digits(rng, 4)),
         _ => format!("{}{}", digits(rng, 2), digits(rng, 6)),
     };
-    let normalised: String = printed.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let normalised: String = printed
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
     (printed, normalised)
 }

@@ -10,7 +10,10 @@ use std::process::Command;
 /// Whether a field key holds an identifier, a date or an amount (what the legibility bar is on).
 fn is_id_date_amount(key: &str) -> bool {
     let key = key.split('.').next_back().unwrap_or(key);
-    let kind = Class::ALL.iter().find_map(|c| fields_of(*c).iter().find(|f| f.key == key)).map(|f| f.kind);
+    let kind = Class::ALL
+        .iter()
+        .find_map(|c| fields_of(*c).iter().find(|f| f.key == key))
+        .map(|f| f.kind);
     match kind {
         Some(
             FieldKind::Date
@@ -44,15 +47,27 @@ fn tesseract_reads_90_percent_of_identifiers_dates_and_amounts_on_clean_pages() 
         let plan = envelope::plan(31337, i);
         for doc in &plan.docs {
             for (pi, page) in doc.pages.iter().enumerate().take(2) {
-                let spans: Vec<String> =
-                    page.spans.iter().filter(|s| is_id_date_amount(&s.key)).map(|s| collapse(&s.printed)).collect();
+                let spans: Vec<String> = page
+                    .spans
+                    .iter()
+                    .filter(|s| is_id_date_amount(&s.key))
+                    .map(|s| collapse(&s.printed))
+                    .collect();
                 if !spans.is_empty() {
-                    pages.push((format!("{}-{}-{pi}", plan.id, doc.layout.replace('/', "_")), page.clone(), spans));
+                    pages.push((
+                        format!("{}-{}-{pi}", plan.id, doc.layout.replace('/', "_")),
+                        page.clone(),
+                        spans,
+                    ));
                 }
             }
         }
     }
-    assert!(pages.len() >= 20, "only {} pages with identifiers", pages.len());
+    assert!(
+        pages.len() >= 20,
+        "only {} pages with identifiers",
+        pages.len()
+    );
     let results: Vec<(String, usize, Vec<String>)> = pages
         .par_iter()
         .map(|(name, page, spans)| {
@@ -62,20 +77,48 @@ fn tesseract_reads_90_percent_of_identifiers_dates_and_amounts_on_clean_pages() 
             let out = Command::new("tesseract")
                 .arg(&png)
                 .arg("stdout")
-                .args(["-l", "fra"])
+                .args([
+                    "-l",
+                    "fra",
+                    "--psm",
+                    &std::env::var("LEGIBILITY_PSM").unwrap_or("3".into()),
+                ])
                 .env("OMP_THREAD_LIMIT", "1")
                 .output()
                 .expect("tesseract is installed by scripts/setup");
-            assert!(out.status.success(), "tesseract failed: {}", String::from_utf8_lossy(&out.stderr));
-            let text = collapse(&String::from_utf8_lossy(&out.stdout));
-            let missed: Vec<String> = spans.iter().filter(|s| !text.contains(s.as_str())).cloned().collect();
+            assert!(
+                out.status.success(),
+                "tesseract failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+            let text = collapse(&raw);
+            let packed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            let missed: Vec<String> = spans
+                .iter()
+                .filter(|s| {
+                    if std::env::var_os("LEGIBILITY_NOSPACE").is_some() {
+                        !packed
+                            .contains(&s.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+                    } else {
+                        !text.contains(s.as_str())
+                    }
+                })
+                .cloned()
+                .collect();
+            if !missed.is_empty() && std::env::var_os("LEGIBILITY_DEBUG").is_some() {
+                eprintln!("--- {name}\n{raw}");
+            }
             (name.clone(), spans.len(), missed)
         })
         .collect();
     let total: usize = results.iter().map(|r| r.1).sum();
     let missed: usize = results.iter().map(|r| r.2.len()).sum();
     let found = total - missed;
-    println!("tesseract found {found} of {total} identifier/date/amount strings ({:.1} %)", 100.0 * found as f64 / total as f64);
+    println!(
+        "tesseract found {found} of {total} identifier/date/amount strings ({:.1} %)",
+        100.0 * found as f64 / total as f64
+    );
     for (name, _, m) in &results {
         if !m.is_empty() {
             println!("  {name}: missed {m:?}");
@@ -92,18 +135,42 @@ fn born_digital_pdfs_carry_the_printed_values_in_their_text_layer() {
     while checked < 5 && i < 400 {
         let plan = envelope::plan(555, i);
         i += 1;
-        let Some(file) = plan.files.iter().find(|f| f.format == Format::PdfText) else { continue };
+        let Some(file) = plan.files.iter().find(|f| f.format == Format::PdfText) else {
+            continue;
+        };
         let meta = envelope::write(&plan, dir.path()).unwrap();
         let path = dir.path().join(&plan.id).join(&file.name);
-        let out = Command::new("pdftotext").arg(&path).arg("-").output().expect("pdftotext (poppler-utils)");
+        let out = Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils)");
         assert!(out.status.success());
         let text = collapse(&String::from_utf8_lossy(&out.stdout));
-        let fields: Vec<_> = meta.pages.iter().filter(|p| p.file == file.name).flat_map(|p| &p.fields).collect();
-        assert!(!fields.is_empty(), "{}: born-digital document without fields", plan.id);
+        let fields: Vec<_> = meta
+            .pages
+            .iter()
+            .filter(|p| p.file == file.name)
+            .flat_map(|p| &p.fields)
+            .collect();
+        assert!(
+            !fields.is_empty(),
+            "{}: born-digital document without fields",
+            plan.id
+        );
         for f in fields {
-            assert!(text.contains(&collapse(&f.printed)), "{}: {:?} ({}) not in the text layer", plan.id, f.printed, f.key);
+            assert!(
+                text.contains(&collapse(&f.printed)),
+                "{}: {:?} ({}) not in the text layer",
+                plan.id,
+                f.printed,
+                f.key
+            );
         }
         checked += 1;
     }
-    assert_eq!(checked, 5, "too few born-digital documents in 400 envelopes");
+    assert_eq!(
+        checked, 5,
+        "too few born-digital documents in 400 envelopes"
+    );
 }

@@ -15,28 +15,52 @@ fn generated_set_follows_the_contract() {
     let summary = generate(dir.path(), 40, 4242, &|_| {}).unwrap();
     assert_eq!(summary.envelopes, 40);
     let report = check_set(dir.path()).unwrap();
-    assert!(report.problems.is_empty(), "problems: {:#?}", report.problems);
+    assert!(
+        report.problems.is_empty(),
+        "problems: {:#?}",
+        report.problems
+    );
     assert_eq!(report.envelopes, 40);
-    assert_eq!(report.pages, summary.pages, "pages decoded from the files differ from pages planned");
+    assert_eq!(
+        report.pages, summary.pages,
+        "pages decoded from the files differ from pages planned"
+    );
 }
 
 #[test]
 fn demo_set_follows_the_contract_and_covers_every_class_and_format() {
     let report = check_set(&demo_dir()).unwrap();
-    assert!(report.problems.is_empty(), "problems: {:#?}", report.problems);
+    assert!(
+        report.problems.is_empty(),
+        "problems: {:#?}",
+        report.problems
+    );
     assert_eq!(report.envelopes as u64, DEMO_COUNT);
     for class in mailroom_domain::Class::ALL {
         assert!(
-            report.documents_per_class.get(class.as_str()).copied().unwrap_or(0) >= 3,
+            report
+                .documents_per_class
+                .get(class.as_str())
+                .copied()
+                .unwrap_or(0)
+                >= 3,
             "demo set has too few {class} documents: {:?}",
             report.documents_per_class
         );
     }
     for ext in ["tif", "jpg", "png", "pdf"] {
-        assert!(report.files_per_type.contains_key(ext), "demo set has no .{ext} file: {:?}", report.files_per_type);
+        assert!(
+            report.files_per_type.contains_key(ext),
+            "demo set has no .{ext} file: {:?}",
+            report.files_per_type
+        );
     }
     assert!(report.blank_pages > 0, "demo set has no blank page");
-    assert!(report.bytes < 25_000_000, "demo set is {} bytes, over 25 MB", report.bytes);
+    assert!(
+        report.bytes < 25_000_000,
+        "demo set is {} bytes, over 25 MB",
+        report.bytes
+    );
 }
 
 #[test]
@@ -45,8 +69,14 @@ fn demo_truth_is_what_its_seed_makes() {
     for i in 0..DEMO_COUNT {
         let expected = mailroom_samples::truth(DEMO_SEED, i);
         let path = truth_dir.join(format!("{}.json", expected.envelope));
-        let committed: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        assert_eq!(committed, serde_json::to_value(&expected).unwrap(), "{} differs from its regeneration", path.display());
+        let committed: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(
+            committed,
+            serde_json::to_value(&expected).unwrap(),
+            "{} differs from its regeneration",
+            path.display()
+        );
     }
 }
 
@@ -59,7 +89,10 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap()));
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                ));
             }
         }
     }
@@ -76,7 +109,11 @@ fn generation_is_deterministic_byte_for_byte() {
     assert_eq!(fa.len(), fb.len());
     for ((pa, da), (pb, db)) in fa.iter().zip(&fb) {
         assert_eq!(pa, pb);
-        assert!(da == db, "{} differs between two runs of the same seed", pa.display());
+        assert!(
+            da == db,
+            "{} differs between two runs of the same seed",
+            pa.display()
+        );
     }
     // And another seed gives another set.
     let c = tempfile::tempdir().unwrap();
@@ -101,10 +138,20 @@ fn class_mix_is_realistic_over_300_envelopes() {
     }
     for class in mailroom_domain::Class::ALL {
         let n = per_class.get(class.as_str()).copied().unwrap_or(0);
-        assert!(n * 100 >= total * 8, "{class}: {n} of {total} documents, under 8 %");
+        assert!(
+            n * 100 >= total * 8,
+            "{class}: {n} of {total} documents, under 8 %"
+        );
     }
-    assert_eq!(docs_per_env[0] + docs_per_env[5], 0, "envelopes hold 1 to 4 documents: {docs_per_env:?}");
-    assert!(docs_per_env[1] > 0 && docs_per_env[2] > 0 && docs_per_env[3] + docs_per_env[4] > 0, "{docs_per_env:?}");
+    assert_eq!(
+        docs_per_env[0] + docs_per_env[5],
+        0,
+        "envelopes hold 1 to 4 documents: {docs_per_env:?}"
+    );
+    assert!(
+        docs_per_env[1] > 0 && docs_per_env[2] > 0 && docs_per_env[3] + docs_per_env[4] > 0,
+        "{docs_per_env:?}"
+    );
 }
 
 /// The boxes in meta/ point at ink in the stored image, through skew and quarter turns: the
@@ -120,7 +167,8 @@ fn meta_field_boxes_point_at_ink_in_the_stored_images() {
         if path.file_name().unwrap() == "set.json" {
             continue;
         }
-        let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let id = meta["envelope"].as_str().unwrap();
         for page in meta["pages"].as_array().unwrap() {
             let file = page["file"].as_str().unwrap();
@@ -128,10 +176,23 @@ fn meta_field_boxes_point_at_ink_in_the_stored_images() {
             if !(file.ends_with(".png") || file.ends_with(".jpg")) {
                 continue;
             }
-            let img = image::open(dir.path().join("envelopes").join(id).join(file)).unwrap().to_luma8();
-            assert_eq!((img.width(), img.height()), (page["width"].as_u64().unwrap() as u32, page["height"].as_u64().unwrap() as u32));
+            let img = image::open(dir.path().join("envelopes").join(id).join(file))
+                .unwrap()
+                .to_luma8();
+            assert_eq!(
+                (img.width(), img.height()),
+                (
+                    page["width"].as_u64().unwrap() as u32,
+                    page["height"].as_u64().unwrap() as u32
+                )
+            );
             for f in page["fields"].as_array().unwrap() {
-                let b: Vec<u32> = f["bbox"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+                let b: Vec<u32> = f["bbox"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap() as u32)
+                    .collect();
                 let mut dark = 0u32;
                 let mut all = 0u32;
                 for y in b[1]..b[3].min(img.height()) {
@@ -142,7 +203,13 @@ fn meta_field_boxes_point_at_ink_in_the_stored_images() {
                         }
                     }
                 }
-                assert!(all > 0 && dark * 50 >= all, "{id} page {}: box of {} {:?} holds no ink ({dark}/{all})", page["page"], f["key"], b);
+                assert!(
+                    all > 0 && dark * 50 >= all,
+                    "{id} page {}: box of {} {:?} holds no ink ({dark}/{all})",
+                    page["page"],
+                    f["key"],
+                    b
+                );
                 checked += 1;
                 if page["quarter_turns"].as_u64().unwrap() != 0 {
                     turned += 1;

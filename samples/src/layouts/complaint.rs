@@ -2403,7 +2403,7 @@ const REG_INTRO: &[&str] = &[
 ];
 const REG_PRIOR: &[&str] = &[
     "Malgré mes relances du {prev_date2} et du {prev_date}, restées sans effet, aucune solution ne m'a été proposée.",
-    "Mes démarches amiables, notamment mon courrier du {prev_date}, n'ont donné aucun résultat.",
+    "Mon courrier du {prev_date}, pourtant explicite, n'a donné aucun résultat.",
     "Mes nombreux appels à votre service client n'ont pas permis de régler ce litige.",
 ];
 const REG_LAW: &[&str] = &[

@@ -82,29 +82,64 @@ pub(crate) mod testkit {
     }
 
     pub fn ctx<'a>(member: &'a Member, mutuelle: &'a Mutuelle, received: Date) -> Ctx<'a> {
-        Ctx { received, member, mutuelle }
+        Ctx {
+            received,
+            member,
+            mutuelle,
+        }
     }
 
     /// Every truth field is known, normalised and valid; every marked value is printed on its
     /// page; the document has at least one page with text.
     pub fn assert_sound(doc: &Doc, received: Date) {
-        let problems = mailroom_domain::validate::check_document(doc.class, &doc.fields, Some(received));
-        assert!(problems.is_empty(), "{}: {problems:?} in {:#?}", doc.layout, doc.fields);
+        let problems =
+            mailroom_domain::validate::check_document(doc.class, &doc.fields, Some(received));
+        assert!(
+            problems.is_empty(),
+            "{}: {problems:?} in {:#?}",
+            doc.layout,
+            doc.fields
+        );
         assert!(!doc.pages.is_empty(), "{}: no page", doc.layout);
         for (i, page) in doc.pages.iter().enumerate() {
-            assert!(page.text_runs().next().is_some(), "{}: page {} has no text", doc.layout, i + 1);
-            let text: String = page.text_runs().map(|(t, _)| t).collect::<Vec<_>>().join("\n");
+            assert!(
+                page.text_runs().next().is_some(),
+                "{}: page {} has no text",
+                doc.layout,
+                i + 1
+            );
+            let text: String = page
+                .text_runs()
+                .map(|(t, _)| t)
+                .collect::<Vec<_>>()
+                .join("\n");
             for span in &page.spans {
                 assert!(
-                    text.contains(span.printed.as_str()) || span.printed.chars().filter(|c| !c.is_whitespace()).all(|c| text.contains(c)),
+                    text.contains(span.printed.as_str())
+                        || span
+                            .printed
+                            .chars()
+                            .filter(|c| !c.is_whitespace())
+                            .all(|c| text.contains(c)),
                     "{}: marked value {:?} ({}) is not printed on page {}",
-                    doc.layout, span.printed, span.key, i + 1
+                    doc.layout,
+                    span.printed,
+                    span.key,
+                    i + 1
                 );
             }
         }
         for key in doc.fields.keys() {
-            let marked = doc.pages.iter().flat_map(|p| &p.spans).any(|s| &s.key == key || s.key.starts_with(&format!("{key}.")));
-            assert!(marked, "{}: truth field {key} is not marked anywhere on the pages", doc.layout);
+            let marked = doc
+                .pages
+                .iter()
+                .flat_map(|p| &p.spans)
+                .any(|s| &s.key == key || s.key.starts_with(&format!("{key}.")));
+            assert!(
+                marked,
+                "{}: truth field {key} is not marked anywhere on the pages",
+                doc.layout
+            );
         }
     }
 }

@@ -1,0 +1,247 @@
+//! Throughput of the OCR stage over the demo set, against the plain `tesseract` command.
+//!
+//! ```sh
+//! cargo bench -p mailroom-benches --bench ocr [-- --slots 1,2] [--set PATH] [--count N]
+//! ```
+//!
+//! - **Stage**: a `mailroom_ocr::Reader` with N slots reads every envelope, N envelopes at a
+//!   time (as the workers do). Prints pages per second, what the pages were (OCR, blank, text
+//!   layer), and the stage's overhead: on the pages it OCRs, the time of the page outside
+//!   Tesseract's recognition (decoding, clean-up, orientation detection, the round trip to the
+//!   worker, the probe of the file), relative to the recognition time.
+//! - **Reference**: the same page images (each page decoded once beforehand and written as a
+//!   PNG, outside the timing) through `tesseract IMAGE - -l fra`, one process per page,
+//!   `OMP_THREAD_LIMIT=1`, 2 at a time.
+//! - The ratio of the two (target: at least 1.5).
+//!
+//! The set is `samples/demo` when committed, else the demo seed generated (or `--set`,
+//! `--count N` envelopes of the demo seed). The bench binary serves as its own OCR worker
+//! (`run_if_worker`), so no other binary needs building. It prints; it asserts nothing.
+
+use anyhow::Context as _;
+use mailroom_ocr::{Config, PageText, Reader, Source};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+struct Args {
+    slots: Vec<usize>,
+    set: Option<PathBuf>,
+    count: Option<u64>,
+    reference: bool,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut a = Args {
+        slots: vec![1, cores],
+        set: None,
+        count: None,
+        reference: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--slots" => {
+                a.slots = it
+                    .next()
+                    .context("--slots N,M")?
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?
+            }
+            "--set" => a.set = Some(it.next().context("--set PATH")?.into()),
+            "--count" => a.count = Some(it.next().context("--count N")?.parse()?),
+            "--no-reference" => a.reference = false,
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    a.slots.dedup();
+    Ok(a)
+}
+
+/// The envelopes of the set, in name order.
+fn envelopes(set: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(set.join("envelopes"))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    v.sort();
+    Ok(v)
+}
+
+/// Runs `f` over the items on `threads` threads; results in item order.
+fn run_parallel<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let out = Mutex::new(Vec::with_capacity(n));
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let r = f(i);
+                    out.lock().unwrap_or_else(|p| p.into_inner()).push((i, r));
+                }
+            });
+        }
+    });
+    let mut v = out.into_inner().unwrap_or_else(|p| p.into_inner());
+    v.sort_by_key(|x| x.0);
+    v.into_iter().map(|x| x.1).collect()
+}
+
+fn stage(envs: &[PathBuf], slots: usize) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    let reader = Reader::new(Config {
+        slots,
+        ..Config::default()
+    })?;
+    let startup = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let results: Vec<Result<Vec<PageText>, mailroom_ocr::OcrError>> =
+        run_parallel(envs.len(), slots, |i| reader.read_envelope(&envs[i]));
+    let wall = t.elapsed().as_secs_f64();
+    let mut pages: Vec<PageText> = Vec::new();
+    let mut rejected = 0;
+    for r in results {
+        match r {
+            Ok(p) => pages.extend(p),
+            Err(e) => {
+                rejected += 1;
+                eprintln!("rejected: {e}");
+            }
+        }
+    }
+    let count = |s: Source| pages.iter().filter(|p| p.source == s).count();
+    let ocr: Vec<&PageText> = pages.iter().filter(|p| p.source == Source::Ocr).collect();
+    let sum = |f: &dyn Fn(&PageText) -> f64| ocr.iter().map(|p| f(p)).sum::<f64>();
+    let recognize = sum(&|p| p.timings.recognize_ms);
+    let elapsed = sum(&|p| p.elapsed_ms as f64);
+    let (decode, clean) = (sum(&|p| p.timings.decode_ms), sum(&|p| p.timings.clean_ms));
+    let n = ocr.len().max(1) as f64;
+    let rate = pages.len() as f64 / wall;
+    println!(
+        "stage, {slots} slot(s): {} pages ({} OCR, {} blank, {} text layer; {rejected} envelopes rejected) in {wall:.1} s: {rate:.2} pages/s (workers started in {startup:.2} s)",
+        pages.len(),
+        ocr.len(),
+        count(Source::Blank),
+        count(Source::TextLayer),
+    );
+    println!(
+        "  per OCR page, ms: whole {:.0} = recognition {:.0} + decode {:.0} + clean-up/orientation {:.0} + round trip {:.0}",
+        elapsed / n,
+        recognize / n,
+        decode / n,
+        clean / n,
+        (elapsed - recognize - decode - clean) / n
+    );
+    println!(
+        "  overhead of the stage over pure recognition, on OCR pages: {:.1} % (target < 10 %)",
+        100.0 * (elapsed - recognize) / recognize.max(1.0)
+    );
+    Ok(rate)
+}
+
+/// Writes every page of the set as a PNG (outside the timing); returns their paths.
+fn page_images(envs: &[PathBuf], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let limits = mailroom_ocr::Limits::default();
+    let mut out = Vec::new();
+    for env in envs {
+        let mut files: Vec<PathBuf> = if env.is_dir() {
+            std::fs::read_dir(env)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()?
+        } else {
+            vec![env.clone()]
+        };
+        files.retain(|f| f.file_name().is_some_and(|n| n != "envelope.json"));
+        files.sort();
+        for f in files {
+            let bytes = std::fs::read(&f)?;
+            let pages = mailroom_ocr::decode_pages_in_process(&bytes, &limits)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| f.display().to_string())?;
+            for (img, _dpi) in pages {
+                let p = dir.join(format!("{:05}.png", out.len()));
+                img.save(&p)?;
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn reference(images: &[PathBuf]) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    let failures = run_parallel(images.len(), 2, |i| {
+        Command::new("tesseract")
+            .arg(&images[i])
+            .arg("-")
+            .args(["-l", "fra"])
+            .env("OMP_THREAD_LIMIT", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    })
+    .into_iter()
+    .filter(|ok| !ok)
+    .count();
+    let wall = t.elapsed().as_secs_f64();
+    let rate = images.len() as f64 / wall;
+    println!(
+        "reference, tesseract -l fra, one process per page, 2 at a time: {} pages in {wall:.1} s: {rate:.2} pages/s ({failures} failed)",
+        images.len()
+    );
+    Ok(rate)
+}
+
+fn main() -> anyhow::Result<()> {
+    mailroom_ocr::run_if_worker();
+    let args = args()?;
+    let tmp = tempfile::tempdir()?;
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/demo");
+    let set = match (&args.set, args.count) {
+        (Some(s), _) => s.clone(),
+        (None, None) if committed.join("envelopes").is_dir() => committed,
+        (None, count) => {
+            let dir = tmp.path().join("set");
+            let n = count.unwrap_or(mailroom_samples::DEMO_COUNT);
+            mailroom_samples::generate(&dir, n, mailroom_samples::DEMO_SEED, &|_| {})?;
+            dir
+        }
+    };
+    let envs = envelopes(&set)?;
+    println!(
+        "set: {} ({} envelopes), {} cores",
+        set.display(),
+        envs.len(),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    let mut rates = Vec::new();
+    for &n in &args.slots {
+        rates.push((n, stage(&envs, n)?));
+    }
+    if args.reference {
+        let dir = tmp.path().join("pages");
+        std::fs::create_dir_all(&dir)?;
+        let images = page_images(&envs, &dir)?;
+        let r = reference(&images)?;
+        for (n, rate) in rates {
+            println!(
+                "ratio, stage with {n} slot(s) / reference: {:.2}x (target >= 1.5x with the cores' slots)",
+                rate / r
+            );
+        }
+    }
+    Ok(())
+}
