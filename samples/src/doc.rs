@@ -15,8 +15,10 @@ pub const A4_W: f32 = 210.0;
 pub const A4_H: f32 = 297.0;
 
 /// Ink of comb boxes: forms print them in a light "dropout" tint that scanners and OCR
-/// binarisation remove, leaving the handwritten characters alone.
-pub const COMB_GRAY: u8 = 185;
+/// binarisation remove, leaving the handwritten characters alone. Any darker than about 210
+/// and Tesseract's recogniser, which reads the grey image rather than the binarised one, takes
+/// the cell ticks for characters (`:`, `|`, `1`) between the written ones.
+pub const COMB_GRAY: u8 = 215;
 
 /// The generator's random source: seeded, portable and fast.
 pub type Rng = rand_chacha::ChaCha8Rng;

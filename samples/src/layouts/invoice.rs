@@ -1694,13 +1694,17 @@ fn pharmacy(rng: &mut Rng, ctx: &Ctx) -> (Doc, DisputeRef) {
         number(rng, &["F", "FP", "FAC"], day.year())
     };
 
-    let x0 = 50.0;
-    let x1 = 160.0;
+    // A till roll: 86 mm of print, 45 characters at 9 pt.
+    let x0 = 62.0;
+    let x1 = 148.0;
     let cx = (x0 + x1) / 2.0;
     let m = Font::Mono;
     let mb = Font::MonoBold;
     let sz = 9.0;
     let lh = 4.1;
+    // The line amounts end one character inside the till's full width (the dashed rulers run
+    // the whole width), as on receipts printed with a right margin.
+    let xr = x1 - fonts::width_mm(m, sz, "-");
     let mut y = 22.0;
     let ns = fit(mb, 11.0, &p.name.to_uppercase(), x1 - x0);
     let pn = p.name.to_uppercase();
@@ -1857,7 +1861,14 @@ fn pharmacy(rng: &mut Rng, ctx: &Ctx) -> (Doc, DisputeRef) {
     );
     y += lh;
     let mutuelle = ctx.mutuelle.name.to_uppercase();
-    b.text(x0, y, m, sz, &format!("AMC : {}", fit_chars(&mutuelle, 48)));
+    let cols = ((x1 - x0) / fonts::width_mm(m, sz, "-")) as usize;
+    b.text(
+        x0,
+        y,
+        m,
+        sz,
+        &format!("AMC : {}", fit_chars(&mutuelle, cols - 6)),
+    );
     y += lh;
     if rng.random_bool(0.7) {
         let label = pick(
@@ -1882,14 +1893,14 @@ fn pharmacy(rng: &mut Rng, ctx: &Ctx) -> (Doc, DisputeRef) {
     dashes(&mut b, y);
     y += lh;
     b.text(x0, y, mb, 8.5, "DESIGNATION / CIP");
-    b.text_right(x1, y, mb, 8.5, "MONTANT");
+    b.text_right(xr, y, mb, 8.5, "MONTANT");
     y += lh - 0.5;
     b.text(x0, y, mb, 8.5, "  QTE x PU     BASE   TAUX");
-    b.text_right(x1, y, mb, 8.5, "PART RO");
+    b.text_right(xr, y, mb, 8.5, "PART RO");
     y += lh;
     for l in &lines {
         b.text(x0, y, m, 9.0, &l.label);
-        b.text_right(x1, y, m, 9.0, &money(l.total));
+        b.text_right(xr, y, m, 9.0, &money(l.total));
         y += lh;
         if l.code.len() == 13 {
             b.text(x0 + 2.0, y, m, 8.5, &l.code);
@@ -1903,7 +1914,7 @@ fn pharmacy(rng: &mut Rng, ctx: &Ctx) -> (Doc, DisputeRef) {
             l.rate
         );
         b.text(x0, y, m, 8.5, &detail);
-        b.text_right(x1, y, m, 8.5, &money(l.amo));
+        b.text_right(xr, y, m, 8.5, &money(l.amo));
         y += lh + 0.8;
     }
     dashes(&mut b, y);
@@ -1917,19 +1928,16 @@ fn pharmacy(rng: &mut Rng, ctx: &Ctx) -> (Doc, DisputeRef) {
         ),
         rac: pick(rng, &["PART ASSURE", "RESTE A PAYER", "A PAYER ASSURE"]),
     };
-    y = care::totals_rows(
+    y = till_totals(
         &mut b,
         &t,
         &labels,
         x0,
-        x1,
         y,
-        mb,
         mb,
         9.5,
         lh + 0.6,
         rng.random_bool(0.4),
-        false,
     );
     dashes(&mut b, y - 1.5);
     y += lh;
@@ -1978,6 +1986,55 @@ fn pharmacy(rng: &mut Rng, ctx: &Ctx) -> (Doc, DisputeRef) {
     b.rect(x0 - 5.0, 13.0, x1 - x0 + 10.0, y + 8.0 - 13.0, 0.15);
     let d = dispute(&p, &pn, &num, day, &t);
     (b.finish(), d)
+}
+
+/// The totals of a till ticket, as its printer sets them: each label, dot leaders, and the
+/// amount in a column just after the longest label (marked); returns the baseline after the
+/// last row. The amounts stay in the text column rather than at the far right edge, where
+/// Tesseract's column finder takes a narrow column of amounts apart from its labels and, on
+/// some tickets, drops it altogether.
+#[allow(clippy::too_many_arguments)]
+fn till_totals(
+    b: &mut DocBuilder,
+    t: &Totals,
+    labels: &care::TotalLabels,
+    x_label: f32,
+    y: f32,
+    font: Font,
+    size: f32,
+    leading: f32,
+    euro_sign: bool,
+) -> f32 {
+    let mut rows = vec![
+        (labels.total, "total_amount", t.total),
+        (labels.amo, "social_security_amount", t.amo),
+    ];
+    if let Some(a) = t.amc {
+        rows.push((labels.amc, "complementary_amount", a));
+    }
+    rows.push((labels.rac, "remaining_amount", t.rac));
+    let fmt = |a: Amount| if euro_sign { euro(a) } else { money(a) };
+    let cw = fonts::width_mm(font, size, ".");
+    let label_w = rows
+        .iter()
+        .map(|r| fonts::width_mm(font, size, r.0))
+        .fold(0.0, f32::max);
+    let amount_w = rows
+        .iter()
+        .map(|r| fonts::width_mm(font, size, &fmt(r.2)))
+        .fold(0.0, f32::max);
+    let x_right = x_label + label_w + 4.0 * cw + amount_w;
+    let mut y = y;
+    for (label, key, a) in rows {
+        let lb = b.text(x_label, y, font, size, label);
+        let vb = care::field_right(b, x_right, y, font, size, key, a.to_string(), &fmt(a));
+        let n = ((vb[0] - lb[2]) / cw).round() as usize;
+        if n > 2 {
+            b.text(lb[2] + cw, y, font, size, &".".repeat(n - 2));
+        }
+        y += leading;
+    }
+    y
 }
 
 /// `s` cut to `n` characters.

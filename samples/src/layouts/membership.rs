@@ -752,7 +752,7 @@ fn comb_date(
     b.set_field(key, values::iso(d));
     b.mark(
         key,
-        &format!("{} {} {}", &digits[0..2], &digits[2..4], &digits[4..8]),
+        &format!("{}/{}/{}", &digits[0..2], &digits[2..4], &digits[4..8]),
         bx,
     );
     end
@@ -1129,7 +1129,16 @@ fn comb_boxes(rng: &mut Rng, f: &Form) -> Doc {
         pen,
         &f.p.nir[..13],
     );
-    let kx = b.text(end + 3.0, y + ch - 1.2, lf, 8.0, "Clé")[2] + 2.0;
+    // The key's cells follow after a wider gap; the caption goes under the row's label, not
+    // between the cells, so the number reads as one string.
+    b.text(
+        15.0,
+        y + ch + 1.4,
+        Font::SansItalic,
+        6.5,
+        "(13 chiffres + clé)",
+    );
+    let kx = end + 4.5;
     let (kb, _) = comb_groups(&mut b, kx, y, cw, ch, &[2], 0.0, pen, &f.p.nir[13..]);
     b.set_field("nir", f.p.nir.clone());
     b.mark(
