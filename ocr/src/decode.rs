@@ -307,7 +307,6 @@ fn tiff_fault(index: u32, e: tiff::TiffError) -> Fault {
 fn decode_tiff(bytes: &[u8], index: u32, limits: &Limits) -> Result<Decoded, Fault> {
     use tiff::ColorType as C;
     use tiff::decoder::DecodingResult as R;
-    use tiff::tags::Tag;
     let mut dec = tiff_decoder(bytes, limits)?;
     if index > 0 {
         dec.seek_to_image(index as usize)
@@ -317,12 +316,9 @@ fn decode_tiff(bytes: &[u8], index: u32, limits: &Limits) -> Result<Decoded, Fau
     let (w, h) = dec.dimensions().map_err(f)?;
     limit_pixels(index, w, h, limits)?;
     let color = dec.colortype().map_err(f)?;
-    // 0 = WhiteIsZero (usual for G4 fax), 1 = BlackIsZero.
-    let white_is_zero = dec
-        .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
-        .ok()
-        .flatten()
-        == Some(0);
+    // The tiff crate applies PhotometricInterpretation itself (it inverts WhiteIsZero data,
+    // CCITT included): samples come out with 0 as black, whatever the file says (measured on
+    // WhiteIsZero G4 and raw files and on BlackIsZero G4 ones).
     let dpi = tiff_dpi(&mut dec);
     let data = dec.read_image().map_err(f)?;
     let (wu, hu) = (w as usize, h as usize);
@@ -345,7 +341,7 @@ fn decode_tiff(bytes: &[u8], index: u32, limits: &Limits) -> Result<Decoded, Fau
                 let dst = &mut out[y * wu..(y + 1) * wu];
                 for (x, px) in dst.iter_mut().enumerate() {
                     let bit = (row[x >> 3] >> (7 - (x & 7))) & 1;
-                    let black = if white_is_zero { bit == 1 } else { bit == 0 };
+                    let black = bit == 0;
                     *px = if black { 0 } else { 255 };
                 }
             }
@@ -355,9 +351,6 @@ fn decode_tiff(bytes: &[u8], index: u32, limits: &Limits) -> Result<Decoded, Fau
                 return Err(short());
             }
             out.copy_from_slice(&v[..wu * hu]);
-            if white_is_zero {
-                out.iter_mut().for_each(|p| *p = 255 - *p);
-            }
         }
         (C::Gray(16), R::U16(v)) => {
             if v.len() < wu * hu {
@@ -365,9 +358,6 @@ fn decode_tiff(bytes: &[u8], index: u32, limits: &Limits) -> Result<Decoded, Fau
             }
             for (o, s) in out.iter_mut().zip(&v) {
                 *o = (s >> 8) as u8;
-            }
-            if white_is_zero {
-                out.iter_mut().for_each(|p| *p = 255 - *p);
             }
         }
         (C::RGB(8), R::U8(v)) => luma(&v, 3, &mut out).ok_or_else(short)?,
@@ -485,6 +475,53 @@ mod tests {
         assert_eq!(
             describe(b"PK\x03\x04rest"),
             "it is a ZIP archive or an Office document"
+        );
+    }
+
+    /// A 16x2 1-bit uncompressed TIFF whose rows are 0xFF 0x00, with this photometric tag.
+    fn bilevel_tiff(photometric: u16) -> Vec<u8> {
+        let entries: [(u16, u16, u32); 9] = [
+            (256, 3, 16),
+            (257, 3, 2),
+            (258, 3, 1),
+            (259, 3, 1),
+            (262, 3, u32::from(photometric)),
+            (273, 4, 122),
+            (277, 3, 1),
+            (278, 3, 2),
+            (279, 4, 4),
+        ];
+        let mut out = b"II*\0\x08\0\0\0".to_vec();
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, ty, value) in entries {
+            out.extend_from_slice(&tag.to_le_bytes());
+            out.extend_from_slice(&ty.to_le_bytes());
+            out.extend_from_slice(&1u32.to_le_bytes());
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        out.extend_from_slice(&0u32.to_le_bytes());
+        assert_eq!(out.len(), 122);
+        out.extend_from_slice(&[0xFF, 0x00, 0xFF, 0x00]);
+        out
+    }
+
+    #[test]
+    fn bilevel_tiff_follows_its_photometric_tag() {
+        let limits = Limits {
+            min_side: 1,
+            ..Limits::default()
+        };
+        // WhiteIsZero: 1 bits are ink.
+        let d = decode_image(&bilevel_tiff(0), FileKind::Tiff, 0, &limits).unwrap();
+        assert_eq!(
+            (d.img.get_pixel(0, 0).0[0], d.img.get_pixel(8, 1).0[0]),
+            (0, 255)
+        );
+        // BlackIsZero: 0 bits are ink.
+        let d = decode_image(&bilevel_tiff(1), FileKind::Tiff, 0, &limits).unwrap();
+        assert_eq!(
+            (d.img.get_pixel(0, 0).0[0], d.img.get_pixel(8, 1).0[0]),
+            (255, 0)
         );
     }
 

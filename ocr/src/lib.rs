@@ -170,7 +170,11 @@ pub struct Settings {
     pub blank_ink_per_10k: u32,
     /// Pages scanned above this resolution are scaled down to `target_dpi`; 0 for never.
     pub downscale_above_dpi: u32,
+    /// Pages scanned below this resolution are scaled up to `target_dpi`; 0 for never.
+    pub upscale_below_dpi: u32,
     pub target_dpi: u32,
+    /// Tesseract parameters set on the engine (name, value).
+    pub variables: Vec<(String, String)>,
 }
 
 impl Default for Settings {
@@ -181,11 +185,13 @@ impl Default for Settings {
             orientation: Orientation::OsdWhenUnsure,
             osd_min_confidence: 2.0,
             unsure_below: 60.0,
-            deskew: false,
+            deskew: true,
             deskew_min_deg: 0.5,
-            blank_ink_per_10k: 15,
+            blank_ink_per_10k: 5,
             downscale_above_dpi: 400,
+            upscale_below_dpi: 0,
             target_dpi: 300,
+            variables: Vec::new(),
         }
     }
 }

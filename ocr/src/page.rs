@@ -41,6 +41,10 @@ pub struct Timings {
     pub clean_ms: f64,
     /// Inside Tesseract's recognition, all attempts included.
     pub recognize_ms: f64,
+    /// CPU time of the worker on the page, and of its recognition: unlike the wall times, not
+    /// stretched when other processes share the cores.
+    pub cpu_ms: f64,
+    pub recognize_cpu_ms: f64,
 }
 
 /// One page, read.
@@ -60,7 +64,8 @@ pub struct PageText {
     pub deskew_deg: f32,
     pub blank: bool,
     pub source: Source,
-    /// Wall time of the page, from the request to the answer.
+    /// Wall time of the page in its worker, from the request to the answer (the wait for a
+    /// free worker not included).
     pub elapsed_ms: u64,
     /// Size of the page image as decoded (for a text layer: at [`TEXT_LAYER_DPI`]).
     pub width: u32,

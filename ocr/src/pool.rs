@@ -339,18 +339,21 @@ impl Pool {
         self.freed.notify_one();
     }
 
-    /// Sends one request and waits for its answer, at most `timeout` once a worker has it.
+    /// Sends one request and waits for its answer, at most `timeout` once a worker has it. The
+    /// answer comes with the time the worker took (from sending to answer, the wait for a free
+    /// worker not included).
     pub(crate) fn call(
         &self,
         req: &Request,
         payload: &[u8],
         timeout: Duration,
-    ) -> Result<Response, CallError> {
+    ) -> Result<(Response, Duration), CallError> {
         let mut tries = 0;
-        let mut w = loop {
+        let (mut w, sent) = loop {
             let mut w = self.acquire()?;
+            let sent = Instant::now();
             match w.send(req, payload) {
-                Ok(()) => break w,
+                Ok(()) => break (w, sent),
                 // The worker was gone before it saw the request: take another, once.
                 Err(_) if tries == 0 => {
                     tries += 1;
@@ -364,14 +367,15 @@ impl Pool {
                 }
             }
         };
-        let deadline = Instant::now() + timeout;
+        let deadline = sent + timeout;
         match w
             .rx
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
         {
             Ok(Ok(Some((resp, _)))) => {
+                let busy = sent.elapsed();
                 self.release(w);
-                Ok(resp)
+                Ok((resp, busy))
             }
             Err(RecvTimeoutError::Timeout) => {
                 w.reap();

@@ -8,7 +8,6 @@ use crate::protocol::{Fault, FaultKind, Misbehaviour, PageInfo, Request, Respons
 use crate::{Config, FileKind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Instant;
 
 /// Reads envelopes. Cheap to share: every method takes `&self`, and concurrent calls share the
 /// pool's slots (a call waits for a free slot).
@@ -73,8 +72,17 @@ impl Reader {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            // Pages before this file are not counted yet: errors here name the file's first
-            // page once the earlier files are probed (see `number_errors`).
+            // Pages before this file are not counted yet: an error here names the file's first
+            // page once the earlier files are probed (in `read_inputs`).
+            if file.is_dir() {
+                let reason =
+                    format!("the envelope holds a folder, {name}, where page files are expected");
+                inputs.push(Err((
+                    name,
+                    Pending::Fault(Fault::new(0, FaultKind::Unsupported, reason)),
+                )));
+                continue;
+            }
             let bytes = match read_limited(&file, self.config.limits.max_file_bytes) {
                 Ok(b) => b,
                 Err(e) => {
@@ -125,7 +133,7 @@ impl Reader {
             &[],
             self.config.limits.page_timeout,
         ) {
-            Ok(Response::Fault(f)) => Err(fault_error(f, 1, "")),
+            Ok((Response::Fault(f), _)) => Err(fault_error(f, 1, "")),
             Ok(_) => Ok(()),
             Err(e) => Err(call_error(e, 1, "", self.config.limits.page_timeout)),
         }
@@ -163,8 +171,8 @@ impl Reader {
                     &input.bytes,
                     limits.page_timeout,
                 ) {
-                    Ok(Response::Probed { pages }) => Ok(pages),
-                    Ok(Response::Fault(f)) => Err(Pending::Fault(f)),
+                    Ok((Response::Probed { pages }, _)) => Ok(pages),
+                    Ok((Response::Fault(f), _)) => Err(Pending::Fault(f)),
                     Ok(_) => Err(Pending::Fault(Fault::new(
                         0,
                         FaultKind::Engine,
@@ -211,7 +219,6 @@ impl Reader {
         let results = parallel(jobs.len(), self.pool.slots(), |j| {
             let (file, index, page) = jobs[j];
             let input = inputs[file];
-            let t = Instant::now();
             let r = self.pool.call(
                 &Request::Page {
                     kind: input.kind,
@@ -221,13 +228,13 @@ impl Reader {
                 limits.page_timeout,
             );
             match r {
-                Ok(Response::Page(mut p)) => {
+                Ok((Response::Page(mut p), busy)) => {
                     p.page = page;
-                    p.elapsed_ms = t.elapsed().as_millis() as u64;
+                    p.elapsed_ms = busy.as_millis() as u64;
                     tracing::debug!(page, source = ?p.source, elapsed_ms = p.elapsed_ms, "page read");
                     Ok(*p)
                 }
-                Ok(Response::Fault(f)) => Err(fault_error(f, page - index, &input.name)),
+                Ok((Response::Fault(f), _)) => Err(fault_error(f, page - index, &input.name)),
                 Ok(_) => Err(OcrError::Engine {
                     page,
                     reason: "the OCR worker gave an unexpected answer".into(),

@@ -122,6 +122,12 @@ fn serve_loop() -> std::io::Result<()> {
     // Tesseract's warnings ("Estimating resolution…") go nowhere; the parent has our stderr
     // only to learn why we died.
     let _ = engines.text.set_variable("debug_file", "/dev/null");
+    for (name, value) in &settings.variables {
+        if let Err(reason) = engines.text.set_variable(name, value) {
+            write_frame(&mut output, &Response::Fault(Fault::new(0, FaultKind::Engine, reason)), &[])?;
+            return Ok(());
+        }
+    }
     if let Some(osd) = engines.osd.as_mut() {
         let _ = osd.set_variable("debug_file", "/dev/null");
     }
@@ -140,6 +146,7 @@ fn serve_loop() -> std::io::Result<()> {
             }),
             Request::Page { kind, index } => {
                 let deadline = Instant::now() + limits.page_timeout;
+                let cpu = cpu_ms();
                 guard(index, || {
                     read_page(
                         &mut engines,
@@ -150,7 +157,10 @@ fn serve_loop() -> std::io::Result<()> {
                         &limits,
                         deadline,
                     )
-                    .map(|p| Response::Page(Box::new(p)))
+                    .map(|mut p| {
+                        p.timings.cpu_ms = cpu_ms() - cpu;
+                        Response::Page(Box::new(p))
+                    })
                 })
             }
             Request::Misbehave { how } if faults => guard(0, || misbehave(how)),
@@ -310,16 +320,19 @@ pub(crate) fn read_page(
             timings,
         ));
     }
-    let (small, scale, work_dpi) =
-        if settings.downscale_above_dpi > 0 && dpi > settings.downscale_above_dpi {
-            let factor = dpi as f32 / settings.target_dpi as f32;
-            (clean::downscale(&img, factor), factor, settings.target_dpi)
-        } else {
-            (img, 1.0, dpi)
-        };
+    // Pages scanned finer than OCR needs are scaled down (time), coarser ones up (accuracy).
+    let rescale = (settings.downscale_above_dpi > 0 && dpi > settings.downscale_above_dpi)
+        || (settings.upscale_below_dpi > 0 && dpi < settings.upscale_below_dpi);
+    let (small, scale, work_dpi) = if rescale {
+        let factor = dpi as f32 / settings.target_dpi as f32;
+        (clean::rescale(&img, factor), factor, settings.target_dpi)
+    } else {
+        (img, 1.0, dpi)
+    };
     let mut clock = Clock {
         clean_ms: ms(t1.elapsed()),
         recognize_ms: 0.0,
+        recognize_cpu_ms: 0.0,
     };
     let page = Prepared {
         small: &small,
@@ -361,9 +374,11 @@ pub(crate) fn read_page(
     let Clock {
         clean_ms,
         recognize_ms,
+        recognize_cpu_ms,
     } = clock;
     timings.clean_ms = clean_ms;
     timings.recognize_ms = recognize_ms;
+    timings.recognize_cpu_ms = recognize_cpu_ms;
     let words: Vec<(RawWord, [u32; 4])> = best
         .words
         .into_iter()
@@ -409,6 +424,20 @@ fn osd_turn(engine: Option<&mut Engine>, img: &GrayImage, dpi: u32, settings: &S
 struct Clock {
     clean_ms: f64,
     recognize_ms: f64,
+    recognize_cpu_ms: f64,
+}
+
+/// CPU time of this process so far, in milliseconds.
+pub(crate) fn cpu_ms() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: writes into a local timespec.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts);
+    }
+    ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6
 }
 
 /// A decoded page, scaled, ready for attempts at reading it.
@@ -461,10 +490,12 @@ impl Prepared<'_> {
         };
         clock.clean_ms += ms(t.elapsed());
         let t = Instant::now();
+        let c = cpu_ms();
         let (words, mean) = engine
             .recognize(seen, self.dpi, settings.psm)
             .map_err(|e| Fault::new(self.index, FaultKind::Engine, e))?;
         clock.recognize_ms += ms(t.elapsed());
+        clock.recognize_cpu_ms += cpu_ms() - c;
         Ok(Attempt {
             words,
             mean,

@@ -1,0 +1,1270 @@
+//! Fields that are not one value after one label: names, free text, care type, yes/no
+//! fields, the dependants table, what a complaint cites and disputes, and the amounts of an
+//! invoice or quote chosen together so that they add up.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
+
+use mailroom_domain::Class;
+use mailroom_domain::normalize::{self, fold_text};
+use regex::Regex;
+use serde_json::{Value, json};
+
+use super::Context;
+use super::engine::{Cand, Doc, TokRef, union};
+use super::values::{self, V, VK};
+use crate::layout::Line;
+
+fn re(p: &str) -> Regex {
+    // Patterns are constants checked by the tests; an invalid one matches nothing.
+    Regex::new(p)
+        .unwrap_or_else(|_| Regex::new(r"[^\s\S]").expect("a pattern that matches nothing"))
+}
+
+/// Every candidate of the special fields of a class.
+pub fn candidates(class: Class, doc: &Doc<'_>, ctx: &Context<'_>) -> Vec<Cand> {
+    let mut out = Vec::new();
+    match class {
+        Class::MembershipForm => membership(doc, ctx, &mut out),
+        Class::Invoice | Class::Quote => {
+            total_rows(doc, &mut out);
+            if class == Class::Invoice {
+                date_column(doc, &mut out);
+            }
+            patient(doc, ctx, &mut out);
+            provider_name(doc, &mut out);
+            care_type(doc, &mut out);
+            if class == Class::Invoice {
+                paid(doc, &mut out);
+            }
+        }
+        Class::Complaint => complaint(doc, ctx, &mut out),
+        Class::Other => {}
+    }
+    out
+}
+
+fn v_of(doc: &Doc<'_>, r: TokRef) -> V {
+    let t = &doc.line(r.0, r.1).toks[r.2];
+    V {
+        text: t.text.clone(),
+        bbox: t.bbox,
+        conf: t.conf,
+    }
+}
+
+/// A candidate from words of the document.
+fn cand(key: &'static str, value: Value, doc: &Doc<'_>, toks: Vec<TokRef>, score: f64) -> Cand {
+    let vs: Vec<V> = toks.iter().map(|r| v_of(doc, *r)).collect();
+    let ocr = vs.iter().map(|v| f64::from(v.conf)).sum::<f64>() / vs.len().max(1) as f64;
+    Cand {
+        key,
+        value,
+        score,
+        ocr: if vs.is_empty() { 0.8 } else { ocr },
+        valid: true,
+        repaired: false,
+        pi: toks.first().map_or(0, |r| r.0),
+        bbox: union(vs.iter().map(|v| v.bbox)),
+        toks,
+        checked: false,
+        doubt: false,
+        shared: false,
+    }
+}
+
+/// A candidate derived from words other fields may also use (a yes/no mention, a kind of
+/// care named in a title).
+fn shared(mut c: Cand) -> Cand {
+    c.shared = true;
+    c
+}
+
+// ---------------------------------------------------------------------------------------
+// Free text after a label
+
+/// Words that start another field's label: free text stops before them.
+static STOP: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    [
+        "nom",
+        "prenom",
+        "prenoms",
+        "ne",
+        "nee",
+        "ne(e)",
+        "date",
+        "tel",
+        "tel.",
+        "telephone",
+        "e-mail",
+        "email",
+        "courriel",
+        "code",
+        "ville",
+        "adresse",
+        "sexe",
+        "n°",
+        "cp",
+        "portable",
+        "mobile",
+        "nir",
+        "iban",
+        "bic",
+        "commune",
+        "formule",
+        "signature",
+        "fait",
+    ]
+    .into_iter()
+    .collect()
+});
+
+/// The words of free text right of (or under) a label, up to the next label.
+fn text_words(ws: Vec<(V, TokRef)>) -> Vec<(V, TokRef)> {
+    let mut out = Vec::new();
+    for (i, (v, r)) in ws.into_iter().enumerate() {
+        let f = fold_text(&v.text);
+        let bare = f.trim_end_matches(':');
+        if (i == 0 || out.is_empty()) && values::is_filler(&v.text) {
+            continue;
+        }
+        // A label where a value should be: the value is missing or elsewhere.
+        if out.is_empty() && (STOP.contains(bare) || f.ends_with(':')) {
+            break;
+        }
+        if !out.is_empty() && (STOP.contains(bare) || f.ends_with(':')) {
+            break;
+        }
+        if f == ":" {
+            break;
+        }
+        out.push((v, r));
+    }
+    out
+}
+
+fn joined(ws: &[(V, TokRef)]) -> String {
+    ws.iter()
+        .map(|(v, _)| v.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Candidates of a text field found by its labels.
+fn text_field(
+    doc: &Doc<'_>,
+    key: &'static str,
+    labels: &[(&Regex, f64)],
+    accept: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Cand>,
+) {
+    for (re, w) in labels {
+        for h in doc.hits(re) {
+            for (ws, f) in [(doc.right_of(&h), 1.0), (doc.below(&h), 0.85)] {
+                let ws = text_words(ws);
+                let s = joined(&ws);
+                if let Some(t) = normalize::text(s.trim_matches(|c: char| !c.is_alphanumeric()))
+                    && accept(&t)
+                {
+                    let toks = ws.iter().map(|(_, r)| *r).collect();
+                    out.push(cand(key, Value::String(t), doc, toks, w * f));
+                }
+            }
+        }
+    }
+}
+
+fn letters_only(s: &str) -> bool {
+    s.chars().any(char::is_alphabetic)
+        && !s
+            .chars()
+            .any(|c| c.is_ascii_digit() || c == '@' || c == '€')
+}
+
+// ---------------------------------------------------------------------------------------
+// Names
+
+static CIVILITY: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(mme|madame|m|m\.|mr|mr\.|monsieur|mlle|mademoiselle|melle)$"));
+
+/// A word that can be part of a person's name.
+fn name_word(t: &str) -> bool {
+    let t = t.trim_end_matches([',', '.']);
+    let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+    letters >= 2
+        && t.chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+        && t.chars().next().is_some_and(char::is_uppercase)
+}
+
+fn all_caps(t: &str) -> bool {
+    let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase())
+}
+
+/// Splits the words of a full name into (last, first) words.
+fn split_name(words: &[String], ctx: &Context<'_>) -> Option<(Vec<usize>, Vec<usize>)> {
+    let n = words.len();
+    if !(2..=4).contains(&n) {
+        return None;
+    }
+    let caps: Vec<usize> = (0..n).filter(|&i| all_caps(&words[i])).collect();
+    let fname = |i: usize| ctx.model.is_first_name(&words[i]);
+    if !caps.is_empty() && caps.len() < n {
+        let rest: Vec<usize> = (0..n).filter(|i| !caps.contains(i)).collect();
+        return Some((caps, rest));
+    }
+    // Same case everywhere: the lexicon of first names decides, else "Prénom NOM" order.
+    if fname(n - 1) && !fname(0) {
+        return Some(((0..n - 1).collect(), vec![n - 1]));
+    }
+    Some(((1..n).collect(), vec![0]))
+}
+
+/// Candidates of a (last, first) name pair from a run of words.
+fn name_pair(
+    doc: &Doc<'_>,
+    ws: &[(V, TokRef)],
+    keys: (&'static str, &'static str),
+    score: f64,
+    ctx: &Context<'_>,
+    out: &mut Vec<Cand>,
+) -> bool {
+    let mut run: Vec<&(V, TokRef)> = Vec::new();
+    for w in ws {
+        let t = w.0.text.trim_end_matches(',');
+        if run.is_empty() && CIVILITY.is_match(&fold_text(t)) {
+            continue;
+        }
+        if name_word(t) {
+            run.push(w);
+        } else {
+            break;
+        }
+        if run.len() == 4 {
+            break;
+        }
+    }
+    let words: Vec<String> = run
+        .iter()
+        .map(|w| w.0.text.trim_end_matches([',', '.']).to_string())
+        .collect();
+    let Some((last, first)) = split_name(&words, ctx) else {
+        return false;
+    };
+    let pick = |ix: &[usize]| -> (String, Vec<TokRef>) {
+        (
+            ix.iter()
+                .map(|&i| words[i].as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            ix.iter().map(|&i| run[i].1).collect(),
+        )
+    };
+    let (l, lt) = pick(&last);
+    let (f, ft) = pick(&first);
+    out.push(cand(keys.0, Value::String(l), doc, lt, score));
+    out.push(cand(keys.1, Value::String(f), doc, ft, score));
+    true
+}
+
+fn line_words(doc: &Doc<'_>, pi: usize, li: usize, from: usize) -> Vec<(V, TokRef)> {
+    doc.line(pi, li)
+        .toks
+        .iter()
+        .enumerate()
+        .skip(from)
+        .map(|(ti, _)| (v_of(doc, (pi, li, ti)), (pi, li, ti)))
+        .collect()
+}
+
+/// The words of one segment of a line, from word `from`.
+fn seg_words(doc: &Doc<'_>, pi: usize, li: usize, from: usize) -> Vec<(V, TokRef)> {
+    let l = doc.line(pi, li);
+    let Some(seg) = l.toks.get(from).map(|t| t.seg) else {
+        return Vec::new();
+    };
+    line_words(doc, pi, li, from)
+        .into_iter()
+        .take_while(|(_, r)| l.toks[r.2].seg == seg)
+        .collect()
+}
+
+static PATIENT: LazyLock<Vec<(Regex, f64)>> = LazyLock::new(|| {
+    vec![
+        (re(r"\bpatient(e)?\b\s*:?"), 1.0),
+        (re(r"beneficiaire( des soins)?\s*:?"), 1.0),
+        (re(r"nom,? prenom\s*:?"), 1.0),
+        (re(r"\bassure\(?e?\)?\s*:"), 0.9),
+        (re(r"\bclient(e)?\s*:"), 0.8),
+        (re(r"^(soins|facture) pour\b"), 0.7),
+    ]
+});
+
+fn patient(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
+    let keys = ("patient_last_name", "patient_first_name");
+    for (r, w) in PATIENT.iter() {
+        for h in doc.hits(r) {
+            let right = doc.right_of(&h);
+            if !name_pair(doc, &right, keys, *w, ctx, out) {
+                let below = doc.below(&h);
+                name_pair(doc, &below, keys, w * 0.9, ctx, out);
+            }
+        }
+    }
+    // A civility followed by a name, anywhere (not a doctor's).
+    for (pi, p) in doc.pages.iter().enumerate() {
+        for (li, l) in p.lines.iter().enumerate() {
+            for (ti, t) in l.toks.iter().enumerate() {
+                if CIVILITY.is_match(&t.fold) {
+                    let ws = seg_words(doc, pi, li, ti);
+                    name_pair(doc, &ws, keys, 0.6, ctx, out);
+                }
+            }
+        }
+    }
+}
+
+/// The care date of an invoice listing its sessions or acts in a table: the first date under
+/// a `Date` column header.
+fn date_column(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    for (pi, p) in doc.pages.iter().enumerate() {
+        for (li, l) in p.lines.iter().enumerate() {
+            let Some(hi) = l
+                .toks
+                .iter()
+                .position(|t| t.fold == "date" || t.fold == "dates")
+            else {
+                continue;
+            };
+            // A header: other column names on the line, no date on it.
+            let vs: Vec<V> = (0..l.toks.len())
+                .map(|ti| v_of(doc, (pi, li, ti)))
+                .collect();
+            if l.toks.len() < 3 || values::parse(VK::Date, &vs).is_some() {
+                continue;
+            }
+            let h = &l.toks[hi];
+            let lh = l.h();
+            for (nli, nl) in p.lines.iter().enumerate().skip(li + 1).take(4) {
+                if nl.y0 > l.y1 + 4.0 * lh {
+                    break;
+                }
+                let Some(ti) = nl
+                    .toks
+                    .iter()
+                    .position(|t| t.x1 > h.x0 - 2.0 * lh && t.x0 < h.x1 + 2.0 * lh)
+                else {
+                    continue;
+                };
+                let ws = line_words(doc, pi, nli, ti);
+                let vs: Vec<V> = ws.iter().take(4).map(|w| w.0.clone()).collect();
+                if let Some(d) = values::parse(VK::Date, &vs)
+                    && d.range.start == 0
+                {
+                    out.push(super::engine::cand_from("care_date", d, &ws, 0.7));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Words of a provider's name.
+static PROVIDER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(pharmacie|cabinet|centre|clinique|polyclinique|hopital|optique|opticiens?|lunetterie|audition|audio|auditif|selarl|scm|sarl|sas|laboratoire|docteur|dr|maison de sante|kinesitherapie|dentaire|vision|acoustique)\b",
+    )
+});
+/// Titles and captions at the top of a document, never a provider's name.
+static TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(facture|devis|soins|seances|actes|equipement|note|commercial|medical|delivre|normalise|appareillage|honoraires|recu|duplicata|original)\b",
+    )
+});
+/// A provider's name usually starts with its kind.
+static PROVIDER_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(grande |les |l')?(pharmacie|cabinet|centre|clinique|polyclinique|hopital|optique|opticiens?|audition|selarl|scm|laboratoire|docteur|dr)\b",
+    )
+});
+/// Lines near a provider's name that are not it.
+static NOT_PROVIDER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(facture|devis|note d'honoraires|organisme|complementaire|mutuelle|client|patient|beneficiaire|assure|madame|mme|monsieur|prescripteur|prescription|ordonnance|masseur|kinesitherapeute|chirurgien|medecin|ophtalmologiste|generaliste|specialiste|conventionne|entente|objet|page|tel|siret|finess|rpps|rue|avenue|boulevard|allee|chemin|place|quai|cedex|lunetterie -|date)\b|:|@|\d",
+    )
+});
+
+/// The provider: the name at the top of the first page, by its words (pharmacie, cabinet,
+/// Dr…), its size and its place.
+fn provider_name(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    let Some(p) = doc.pages.first() else { return };
+    let mut best: Option<(f64, Vec<TokRef>)> = None;
+    for (li, l) in p.lines.iter().enumerate() {
+        if l.y0 > p.height * 0.35 {
+            break;
+        }
+        let mut segs: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (ti, t) in l.toks.iter().enumerate() {
+            segs.entry(t.seg).or_default().push(ti);
+        }
+        for (_, mut tis) in segs {
+            // A logo read as a word or two before the name.
+            while tis.len() > 1 {
+                let t = &l.toks[tis[0]];
+                let letters = t.text.chars().filter(|c| c.is_alphabetic()).count();
+                if (t.conf < 0.6 || letters <= 2) && t.fold != "dr" {
+                    tis.remove(0);
+                } else {
+                    break;
+                }
+            }
+            // Another column run into this one: stop at a title word.
+            if let Some(cut) = tis.iter().position(|&i| TITLE.is_match(&l.toks[i].fold)) {
+                if cut == 0 {
+                    continue;
+                }
+                tis.truncate(cut);
+            }
+            while tis.len() > 1
+                && !l.toks[tis[tis.len() - 1]]
+                    .text
+                    .chars()
+                    .any(char::is_alphanumeric)
+            {
+                tis.pop();
+            }
+            if tis.len() == 1 && l.toks[tis[0]].text.chars().count() < 10 {
+                continue;
+            }
+            let toks: Vec<&crate::layout::Tok> = tis.iter().map(|&i| &l.toks[i]).collect();
+            let text: String = toks
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let fold = fold_text(&text);
+            let words: Vec<String> = toks.iter().map(|t| t.text.clone()).collect();
+            let keyword = PROVIDER.is_match(&fold);
+            let person = (2..=5).contains(&words.len())
+                && words.iter().all(|w| name_word(w) || w == "-")
+                && words.iter().any(|w| all_caps(w))
+                && !words.iter().any(|w| CIVILITY.is_match(&fold_text(w)));
+            let label = fold.contains(':')
+                || fold.contains('@')
+                || fold.chars().any(|c| c.is_ascii_digit());
+            if label || (!person && NOT_PROVIDER.is_match(&fold) && !keyword) {
+                continue;
+            }
+            if keyword && !person && NOT_PROVIDER.is_match(&fold) && !PROVIDER_START.is_match(&fold)
+            {
+                continue;
+            }
+            if !(keyword || person) || toks.len() > 8 {
+                continue;
+            }
+            if toks.iter().map(|t| t.conf).sum::<f32>() / (toks.len() as f32) < 0.5 {
+                continue;
+            }
+            let h = crate::layout::median(toks.iter().map(|t| t.h()).collect()) as f64;
+            let x = toks[0].x0 as f64 / p.width as f64;
+            let mut score = h / p.line_h.max(1.0) as f64 - 0.5 * x - (l.y0 / p.height) as f64;
+            if keyword {
+                score += 1.0;
+            }
+            if best.as_ref().is_none_or(|b| score > b.0) {
+                best = Some((score, tis.iter().map(|&ti| (0, li, ti)).collect()));
+            }
+        }
+    }
+    if let Some((_, toks)) = best {
+        let text: Vec<String> = toks.iter().map(|r| v_of(doc, *r).text).collect();
+        if let Some(t) = normalize::text(&text.join(" ")) {
+            out.push(cand("provider_name", Value::String(t), doc, toks, 0.8));
+        }
+    }
+}
+
+static CARE: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    vec![
+        (
+            "optical",
+            re(r"optique|opticien|lunettes|verres?\b|monture|lentilles|ophtalm"),
+        ),
+        (
+            "dental",
+            re(
+                r"dentaire|dentiste|couronne|implant|detartrage|orthodont|prothese dent|ccam|inlay|bridge",
+            ),
+        ),
+        (
+            "hearing",
+            re(r"audio|auditi|appareillage|aides? auditives?|intra-auriculaire|contour d'oreille"),
+        ),
+        (
+            "hospital",
+            re(
+                r"clinique|hospitali|sejour|hopital|chambre particuliere|forfait journalier|ambulatoire|chirurgi",
+            ),
+        ),
+        (
+            "pharmacy",
+            re(r"pharmacie|pharmacien|medicaments?|officine|\bcip\b"),
+        ),
+        (
+            "consultation",
+            re(
+                r"consultation|medecin|generaliste|docteur|\bdr\b|cabinet medical|\bngap\b|\bg\b|\bgs\b",
+            ),
+        ),
+        (
+            "paramedical",
+            re(
+                r"kinesi|masseur|infirmi|orthophon|podolog|pedicur|osteopat|orthoptis|seances? de|reeducation",
+            ),
+        ),
+    ]
+});
+
+fn care_type(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    let mut score: BTreeMap<&str, f64> = BTreeMap::new();
+    for p in &doc.pages {
+        for l in &p.lines {
+            let top = if l.y0 < p.height * 0.3 { 2.0 } else { 1.0 };
+            for (k, r) in CARE.iter() {
+                let n = r.find_iter(&l.fold).count() as f64;
+                if n > 0.0 {
+                    *score.entry(k).or_default() += top * n.min(2.0);
+                }
+            }
+        }
+    }
+    // Dentists' and surgeons' invoices name consultations too; a specialised care type wins.
+    if let Some(c) = score.get_mut("consultation") {
+        *c *= 0.6;
+    }
+    let best = score
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(k, v)| (*k, *v));
+    if let Some((k, v)) = best
+        && v > 0.0
+    {
+        out.push(shared(cand("care_type", json!(k), doc, Vec::new(), 0.9)));
+    }
+}
+
+static PAID_TRUE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"acquitt|recu la somme|\breglee? (le|par|cb|en)|\bpaye(e)? (le|par|en)"));
+static PAID_FALSE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"reste du\b|a regler\b|restant du\b|montant du\b|solde du\b"));
+
+fn paid(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    for (pi, p) in doc.pages.iter().enumerate() {
+        for (li, l) in p.lines.iter().enumerate() {
+            for (r, v, s) in [(&*PAID_TRUE, true, 0.9), (&*PAID_FALSE, false, 0.85)] {
+                if let Some(m) = r.find(&l.fold) {
+                    let toks = l
+                        .toks_in(m.start(), m.end())
+                        .map(|ti| (pi, li, ti))
+                        .collect();
+                    out.push(shared(cand("paid", Value::Bool(v), doc, toks, s)));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Membership forms
+
+static M_LAST: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(^|[^a-z])nom( de naissance| de famille| d'usage| marital)?\s*:?"));
+static M_FIRST: LazyLock<Regex> = LazyLock::new(|| re(r"\bprenoms?\s*:?"));
+static M_ADDR: LazyLock<Regex> = LazyLock::new(|| re(r"\badresse\b( \([^)]*\))?\s*:?"));
+static M_CITY: LazyLock<Regex> = LazyLock::new(|| re(r"\b(ville|commune|localite)\b\s*:?"));
+static M_PLAN: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(formule|garantie|offre|niveau)( de garantie)?( choisie| souscrite| retenue)?\s*:")
+});
+static SIGNATURE: LazyLock<Regex> = LazyLock::new(|| re(r"\bsignature\b"));
+static DEPENDANTS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"ayants? droits?|beneficiaires|personnes? a (couvrir|assurer|garantir)|conjoint et enfants|membres de (la )?famille",
+    )
+});
+
+fn membership(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
+    let name = |t: &str| letters_only(t) && t.split_whitespace().count() <= 4;
+    text_field(doc, "last_name", &[(&M_LAST, 1.0)], &name, out);
+    text_field(doc, "first_name", &[(&M_FIRST, 1.0)], &name, out);
+    let addr = |t: &str| {
+        let f = fold_text(t);
+        !f.starts_with("e-mail")
+            && !f.starts_with("mail")
+            && !f.starts_with("electronique")
+            && t.chars().any(|c| c.is_ascii_digit())
+    };
+    text_field(doc, "address", &[(&M_ADDR, 1.0)], &addr, out);
+    text_field(
+        doc,
+        "city",
+        &[(&M_CITY, 1.0)],
+        &|t: &str| letters_only(t),
+        out,
+    );
+    text_field(doc, "plan", &[(&M_PLAN, 1.0)], &|t: &str| t.len() >= 3, out);
+    let _ = ctx;
+    signed(doc, out);
+    dependants(doc, out);
+    for (key, kind, w) in [
+        ("iban", VK::Iban, 0.5),
+        ("bic", VK::Bic, 0.3),
+        ("nir", VK::Nir, 0.4),
+        ("email", VK::Email, 0.4),
+        ("phone", VK::Phone, 0.3),
+    ] {
+        anywhere(doc, key, kind, w, out);
+    }
+}
+
+/// Values of a kind standing anywhere in the document, valid only: the fallback when OCR
+/// broke the label.
+fn anywhere(doc: &Doc<'_>, key: &'static str, kind: VK, w: f64, out: &mut Vec<Cand>) {
+    for (pi, p) in doc.pages.iter().enumerate() {
+        for (li, l) in p.lines.iter().enumerate() {
+            let mut ti = 0;
+            while ti < l.toks.len() {
+                let t = &l.toks[ti];
+                let plausible = match kind {
+                    VK::Email => t.text.contains('@'),
+                    VK::Bic => t.text.len() >= 8,
+                    _ => t.text.chars().any(|c| c.is_ascii_digit()) || t.text.len() >= 4,
+                };
+                if plausible {
+                    let ws = line_words(doc, pi, li, ti);
+                    let n = ws.len().min(10);
+                    let vs: Vec<V> = ws[..n].iter().map(|w| w.0.clone()).collect();
+                    if let Some(p) = values::parse(kind, &vs)
+                        && p.range.start == 0
+                        && p.valid
+                    {
+                        let end = p.range.end;
+                        out.push(super::engine::cand_from(key, p, &ws[..n], w));
+                        ti += end.max(1);
+                        continue;
+                    }
+                }
+                ti += 1;
+            }
+        }
+    }
+}
+
+/// The member's own name and birth date are not the dependants': labels found in or after
+/// the dependants section count for less.
+pub fn below_dependants(doc: &Doc<'_>, cands: &mut [Cand]) {
+    let Some(h) = doc.hits(&DEPENDANTS).into_iter().next() else {
+        return;
+    };
+    for c in cands.iter_mut() {
+        if !matches!(c.key, "birth_date" | "last_name" | "first_name") {
+            continue;
+        }
+        if let Some(&(pi, li, _)) = c.toks.first()
+            && (pi > h.pi || (pi == h.pi && li > h.li))
+        {
+            c.score *= 0.5;
+        }
+    }
+}
+
+/// Whether the signature box holds anything: words under the label that are not printed
+/// text of the form (a scribble reads as a few odd words).
+fn signed(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    let hits = doc.hits(&SIGNATURE);
+    let Some(h) = hits.last() else { return };
+    let p = doc.pages[h.pi];
+    let l = &p.lines[h.li];
+    let lh = l.h();
+    let x0 = l.toks[h.toks.start].x0 - 2.0 * lh;
+    let mut ink = 0;
+    let mut toks = Vec::new();
+    for (li, nl) in p.lines.iter().enumerate().skip(h.li + 1) {
+        if nl.y0 > l.y1 + 8.0 * lh {
+            break;
+        }
+        for (ti, t) in nl.toks.iter().enumerate() {
+            if t.x1 > x0 && t.x0 < x0 + p.width * 0.5 {
+                ink += 1;
+                toks.push((h.pi, li, ti));
+            }
+        }
+    }
+    let v = ink > 0;
+    let toks = if v {
+        toks
+    } else {
+        (h.toks.clone()).map(|ti| (h.pi, h.li, ti)).collect()
+    };
+    out.push(shared(cand("signed", Value::Bool(v), doc, toks, 0.7)));
+}
+
+/// The dependants table: a header line (name, first name, birth date) under a heading
+/// that names dependants, then one row per person until a row without a date.
+fn dependants(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    let Some(head) = doc.hits(&DEPENDANTS).into_iter().next() else {
+        return;
+    };
+    let p = doc.pages[head.pi];
+    let mut rows = Vec::new();
+    let mut toks = Vec::new();
+    let mut started = false;
+    for (li, l) in p.lines.iter().enumerate().skip(head.li + 1).take(12) {
+        let ws: Vec<&crate::layout::Tok> = l.toks.iter().collect();
+        let texts: Vec<String> = ws.iter().map(|t| t.text.clone()).collect();
+        let date_at = (0..ws.len()).find_map(|i| {
+            let vs: Vec<V> = ws[i..]
+                .iter()
+                .map(|t| V {
+                    text: t.text.clone(),
+                    bbox: t.bbox,
+                    conf: t.conf,
+                })
+                .collect();
+            values::parse(VK::Date, &vs[..vs.len().min(4)])
+                .filter(|p| p.range.start == 0)
+                .map(|p| (i, p))
+        });
+        let Some((di, d)) = date_at else {
+            if started {
+                break;
+            }
+            continue;
+        };
+        let names: Vec<&String> = texts[..di].iter().filter(|t| name_word(t)).collect();
+        if names.len() < 2 {
+            if started {
+                break;
+            }
+            continue;
+        }
+        started = true;
+        let last = names[0].trim_end_matches(',').to_string();
+        let first = names[1..]
+            .iter()
+            .map(|s| s.trim_end_matches(','))
+            .collect::<Vec<_>>()
+            .join(" ");
+        rows.push(json!({"last_name": last, "first_name": first, "birth_date": d.value}));
+        toks.extend((0..ws.len()).map(|ti| (head.pi, li, ti)));
+    }
+    if toks.is_empty() {
+        toks = head.toks.clone().map(|ti| (head.pi, head.li, ti)).collect();
+    }
+    out.push(shared(cand(
+        "dependants",
+        Value::Array(rows),
+        doc,
+        toks,
+        0.7,
+    )));
+}
+
+// ---------------------------------------------------------------------------------------
+// Complaints
+
+static ESCALATION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"mediat(eur|rice|ion)|\bacpr\b|autorite de controle prudentiel|\bavocat|tribunal|\bjustice\b|juridiction|mise? en demeure|mets en demeure|met en demeure|huissier",
+    )
+});
+static OBJET: LazyLock<Regex> = LazyLock::new(|| re(r"^objet\s*:?|\bobjet\s*:"));
+static REF: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(facture|dossier|decompte|reclamation|remboursement|reference|ref\.?)\s*(n\s?[°º]|no\.?|numero)?\s*:?\s*$",
+    )
+});
+static LETTER_DATE: LazyLock<Vec<(Regex, f64)>> = LazyLock::new(|| {
+    vec![
+        (re(r"[a-z)-]+, le\b"), 1.0),
+        (re(r"^le\b"), 0.8),
+        (re(r"^envoye\s*:?|^date\s*:"), 1.0),
+        (
+            re(r"^(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b"),
+            0.8,
+        ),
+    ]
+});
+static CLOSING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"salutations|sentiments|cordialement|considération|consideration|dans l'attente|bien a vous|merci d'avance",
+    )
+});
+static GOOD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(manque|reste du|restant|versement de|la somme de|rembourser|remboursement de(s)?|montant en jeu|attendu|me sont dus|qui me sont dus|avances?|soit|trop percu|double|preleve|de nouveau)\s*$",
+    )
+});
+static BAD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(d'un montant (total )?de|verse|vous m'avez rembourse|que|prevoit|au lieu de|total de|facture de|cotisation de|mensuelle de)\s*$",
+    )
+});
+
+fn complaint(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
+    // Escalation: true as soon as the text names one; false otherwise (always printed).
+    let mut esc: Option<Vec<TokRef>> = None;
+    'outer: for (pi, p) in doc.pages.iter().enumerate() {
+        for (li, l) in p.lines.iter().enumerate() {
+            if let Some(m) = ESCALATION.find(&l.fold) {
+                esc = Some(
+                    l.toks_in(m.start(), m.end())
+                        .map(|ti| (pi, li, ti))
+                        .collect(),
+                );
+                break 'outer;
+            }
+        }
+    }
+    let (v, toks) = match esc {
+        Some(t) => (true, t),
+        None => (false, Vec::new()),
+    };
+    out.push(shared(cand("escalation", Value::Bool(v), doc, toks, 0.9)));
+
+    // Subject: the rest of the "Objet" line.
+    for h in doc.hits(&OBJET) {
+        let ws: Vec<(V, TokRef)> = doc
+            .right_of(&h)
+            .into_iter()
+            .filter(|(v, _)| v.text != ":")
+            .collect();
+        let ws: Vec<(V, TokRef)> = {
+            // The whole line after the label, all segments (subjects are long).
+            let l = doc.line(h.pi, h.li);
+            let from = ws.first().map_or(h.toks.end, |w| w.1.2);
+            (from..l.toks.len())
+                .map(|ti| (v_of(doc, (h.pi, h.li, ti)), (h.pi, h.li, ti)))
+                .collect()
+        };
+        if let Some(t) = normalize::text(joined(&ws).trim_start_matches(':')) {
+            let toks = ws.iter().map(|w| w.1).collect();
+            out.push(cand("subject", Value::String(t), doc, toks, 1.0));
+        }
+    }
+
+    // Letter date.
+    for (r, w) in LETTER_DATE.iter() {
+        for h in doc.hits(r) {
+            let ws = doc.right_of(&h);
+            let vs: Vec<V> = ws.iter().map(|w| w.0.clone()).collect();
+            if let Some(p) = values::parse(VK::Date, &vs) {
+                let top = doc.pages[h.pi].lines[h.li].y0 < doc.pages[h.pi].height * 0.45;
+                let s = if top && h.pi == 0 { *w } else { w * 0.5 };
+                out.push(super::engine::cand_from("letter_date", p, &ws, s));
+            }
+        }
+    }
+
+    // A date alone on its line at the top of the letter.
+    if let Some(p) = doc.pages.first() {
+        for (li, l) in p.lines.iter().enumerate() {
+            if l.y0 > p.height * 0.45 {
+                break;
+            }
+            let ws = line_words(doc, 0, li, 0);
+            let vs: Vec<V> = ws.iter().map(|w| w.0.clone()).collect();
+            if ws.len() <= 5
+                && let Some(d) = values::parse(VK::Date, &vs)
+                && d.range.start == 0
+                && d.range.end == ws.len()
+            {
+                out.push(super::engine::cand_from("letter_date", d, &ws, 0.9));
+            }
+        }
+    }
+    references(doc, out);
+    disputed(doc, out);
+    sender(doc, ctx, out);
+}
+
+/// Invoice, file and statement numbers cited in the letter.
+fn references(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    let mut refs: Vec<String> = Vec::new();
+    let mut toks = Vec::new();
+    for (pi, p) in doc.pages.iter().enumerate() {
+        for (li, l) in p.lines.iter().enumerate() {
+            for ti in 0..l.toks.len() {
+                let before = &l.fold[..l.starts[ti]];
+                if !REF.is_match(before) || before.trim_end().ends_with("adherent") {
+                    continue;
+                }
+                let ws = line_words(doc, pi, li, ti);
+                let vs: Vec<V> = ws.iter().map(|w| w.0.clone()).collect();
+                if let Some(p) = values::parse(VK::Code, &vs[..vs.len().min(3)]) {
+                    if p.range.start != 0 {
+                        continue;
+                    }
+                    if let Some(s) = p.value.as_str() {
+                        let s = s.trim_end_matches(['.', ',', ')', ';']).to_string();
+                        let digits = s.chars().filter(char::is_ascii_digit).count();
+                        if digits >= 4 && !refs.contains(&s) && normalize::date(&s).is_none() {
+                            refs.push(s);
+                            toks.extend(p.range.map(|i| ws[i].1));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if !refs.is_empty() {
+        let v = Value::Array(refs.into_iter().map(Value::String).collect());
+        out.push(cand("references", v, doc, toks, 0.8));
+    }
+}
+
+/// The amount the member disputes: cued by what is said before it, and repeated.
+fn disputed(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    let mut found: Vec<(String, f64, Vec<TokRef>)> = Vec::new();
+    let mut prev_fold = String::new();
+    for (pi, p) in doc.pages.iter().enumerate() {
+        for (li, l) in p.lines.iter().enumerate() {
+            for ti in 0..l.toks.len() {
+                let ws = line_words(doc, pi, li, ti);
+                let vs: Vec<V> = ws.iter().take(4).map(|w| w.0.clone()).collect();
+                let Some(a) = values::parse(VK::Amount, &vs) else {
+                    continue;
+                };
+                if a.range.start != 0 {
+                    continue;
+                }
+                let before = format!("{prev_fold} {}", &l.fold[..l.starts[ti]]);
+                let before = before.trim_end();
+                let mut s = 0.5;
+                if GOOD.is_match(before) {
+                    s += 0.4;
+                }
+                if BAD.is_match(before) {
+                    s -= 0.4;
+                }
+                let v = a.value.as_str().unwrap_or_default().to_string();
+                found.push((v, s, a.range.map(|i| ws[i].1).collect()));
+            }
+            prev_fold = l.fold.clone();
+        }
+    }
+    let mut by_value: BTreeMap<String, (f64, Vec<TokRef>)> = BTreeMap::new();
+    for (v, s, t) in found {
+        let e = by_value.entry(v).or_insert((0.0, t));
+        e.0 = if e.0 == 0.0 { s } else { e.0.max(s) + 0.25 };
+    }
+    for (v, (s, t)) in by_value {
+        if s > 0.3 {
+            out.push(cand(
+                "disputed_amount",
+                Value::String(v),
+                doc,
+                t,
+                s.min(1.0),
+            ));
+        }
+    }
+}
+
+/// The sender's name: the `De :` of an e-mail, the first line of the letter head, or the
+/// name signed under the closing formula.
+fn sender(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
+    let keys = ("last_name", "first_name");
+    static DE: LazyLock<Regex> = LazyLock::new(|| re(r"^de\s*:"));
+    for h in doc.hits(&DE) {
+        let ws = doc.right_of(&h);
+        name_pair(doc, &ws, keys, 0.85, ctx, out);
+    }
+    let Some(p) = doc.pages.first() else { return };
+    for li in 0..p.lines.len().min(4) {
+        let ws = seg_words(doc, 0, li, 0);
+        if ws.len() <= 5 && name_pair(doc, &ws, keys, 0.9, ctx, out) {
+            break;
+        }
+    }
+    // Signature: the first name-like line after the closing formula.
+    for (pi, p) in doc.pages.iter().enumerate() {
+        let Some(ci) = p
+            .lines
+            .iter()
+            .rposition(|l: &Line| CLOSING.is_match(&l.fold))
+        else {
+            continue;
+        };
+        for li in ci + 1..(ci + 5).min(p.lines.len()) {
+            let ws = seg_words(doc, pi, li, 0);
+            if ws.len() <= 5 && name_pair(doc, &ws, keys, 0.8, ctx, out) {
+                break;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Amounts of invoices and quotes
+
+static TOTAL_WORD: LazyLock<Regex> = LazyLock::new(|| re(r"\btota(l|ux)\b"));
+static HEAD_SS: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(amo|secu|ro|obligatoire|s\.?s\.?|assurance maladie|remb\.? amo)\b"));
+static HEAD_AMC: LazyLock<Regex> = LazyLock::new(|| re(r"\b(amc|mutuelle|complementaire|rc)\b"));
+static HEAD_RAC: LazyLock<Regex> = LazyLock::new(|| re(r"\b(reste|patient|assure|charge)\b"));
+
+/// The amounts of a line, in order, with their words.
+fn line_amounts(doc: &Doc<'_>, pi: usize, li: usize, from: usize) -> Vec<(i64, Vec<TokRef>)> {
+    let l = doc.line(pi, li);
+    let mut out = Vec::new();
+    let mut ti = from;
+    while ti < l.toks.len() {
+        let ws = line_words(doc, pi, li, ti);
+        let vs: Vec<V> = ws.iter().take(4).map(|w| w.0.clone()).collect();
+        if let Some(a) = values::parse(VK::Amount, &vs)
+            && a.range.start == 0
+            && let Some(c) = a
+                .value
+                .as_str()
+                .and_then(|s| s.parse::<mailroom_domain::Amount>().ok())
+        {
+            out.push((c.cents(), a.range.clone().map(|i| ws[i].1).collect()));
+            ti += a.range.end.max(1);
+        } else {
+            ti += 1;
+        }
+    }
+    out
+}
+
+/// The field a column header above `x0..x1` names, if any.
+fn column_of(doc: &Doc<'_>, pi: usize, li: usize, x0: f32, x1: f32) -> Option<&'static str> {
+    let p = doc.pages[pi];
+    for l in p.lines[..li].iter().rev().take(14) {
+        for t in &l.toks {
+            if t.x1 < x0 - 10.0 || t.x0 > x1 + 10.0 {
+                continue;
+            }
+            if HEAD_RAC.is_match(&t.fold) {
+                return Some("remaining_amount");
+            }
+            if HEAD_AMC.is_match(&t.fold) {
+                return Some("complementary_amount");
+            }
+            if HEAD_SS.is_match(&t.fold) {
+                return Some("social_security_amount");
+            }
+        }
+    }
+    None
+}
+
+/// A table's total row: the first amount is the sum of two or three that follow it (AMO,
+/// AMC, reste à charge; a base column in between is skipped). The columns are named by the
+/// headers above them when OCR read them, else by their usual order.
+fn total_rows(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    for (pi, p) in doc.pages.iter().enumerate() {
+        for (li, l) in p.lines.iter().enumerate() {
+            let Some(m) = TOTAL_WORD.find(&l.fold) else {
+                continue;
+            };
+            let from = l.toks_in(m.start(), m.end()).end;
+            let am = line_amounts(doc, pi, li, from);
+            if am.len() < 3 {
+                continue;
+            }
+            'found: for t in 0..am.len() - 2 {
+                let rest: Vec<usize> = (t + 1..am.len()).collect();
+                for size in [3usize, 2] {
+                    for combo in combinations(&rest, size) {
+                        let sum: i64 = combo.iter().map(|&i| am[i].0).sum();
+                        if sum != am[t].0 || am[t].0 == 0 {
+                            continue;
+                        }
+                        let named: Vec<Option<&'static str>> = combo
+                            .iter()
+                            .map(|&i| {
+                                let r = am[i].1[0];
+                                let tk = &doc.line(r.0, r.1).toks[r.2];
+                                column_of(doc, pi, li, tk.x0, tk.x1)
+                            })
+                            .collect();
+                        let distinct: HashSet<_> = named.iter().flatten().collect();
+                        let keys: Vec<&'static str> =
+                            if named.iter().all(Option::is_some) && distinct.len() == size {
+                                named.into_iter().flatten().collect()
+                            } else if size == 3 {
+                                vec![
+                                    "social_security_amount",
+                                    "complementary_amount",
+                                    "remaining_amount",
+                                ]
+                            } else {
+                                vec!["social_security_amount", "remaining_amount"]
+                            };
+                        let amount = |c: i64| {
+                            Value::String(mailroom_domain::Amount::from_cents(c).to_normalized())
+                        };
+                        out.push(cand(
+                            "total_amount",
+                            amount(am[t].0),
+                            doc,
+                            am[t].1.clone(),
+                            0.95,
+                        ));
+                        for (k, &i) in keys.into_iter().zip(&combo) {
+                            out.push(cand(k, amount(am[i].0), doc, am[i].1.clone(), 0.9));
+                        }
+                        break 'found;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `k`-element subsets of `items`, in order.
+fn combinations(items: &[usize], k: usize) -> Vec<Vec<usize>> {
+    if k == 0 {
+        return vec![Vec::new()];
+    }
+    let mut out = Vec::new();
+    for (i, &x) in items.iter().enumerate() {
+        for mut rest in combinations(&items[i + 1..], k - 1) {
+            rest.insert(0, x);
+            out.push(rest);
+        }
+    }
+    out
+}
+
+/// Chooses the four amounts together: among the best few candidates of each, the
+/// combination where total = AMO + AMC + reste à charge is preferred, and its candidates
+/// are promoted above any other.
+pub fn amounts_that_add_up(cands: &mut [Cand]) {
+    const KEYS: [&str; 4] = [
+        "total_amount",
+        "social_security_amount",
+        "complementary_amount",
+        "remaining_amount",
+    ];
+    let cents = |c: &Cand| -> Option<i64> {
+        c.value
+            .as_str()
+            .and_then(|s| s.parse::<mailroom_domain::Amount>().ok())
+            .map(|a| a.cents())
+    };
+    // Per key, the best candidate index of each distinct value, best first (at most 4).
+    let mut per: Vec<Vec<usize>> = Vec::new();
+    for k in KEYS {
+        let mut ix: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].key == k).collect();
+        ix.sort_by(|&a, &b| cands[b].score.total_cmp(&cands[a].score));
+        let mut seen = HashSet::new();
+        ix.retain(|&i| seen.insert(cents(&cands[i])));
+        ix.truncate(4);
+        per.push(ix);
+    }
+    let opt = |v: &Vec<usize>| -> Vec<Option<usize>> {
+        std::iter::once(None)
+            .chain(v.iter().map(|&i| Some(i)))
+            .collect()
+    };
+    // Every combination that adds up, with its score.
+    let mut sums: Vec<(f64, [Option<usize>; 4])> = Vec::new();
+    for &t in &per[0] {
+        for s in opt(&per[1]) {
+            for c in opt(&per[2]) {
+                for r in opt(&per[3]) {
+                    let get = |o: Option<usize>| o.map_or(Some(0), |i| cents(&cands[i]));
+                    let (Some(tv), Some(sv), Some(cv), Some(rv)) =
+                        (cents(&cands[t]), get(s), get(c), get(r))
+                    else {
+                        continue;
+                    };
+                    if s.is_none() || r.is_none() || tv != sv + cv + rv {
+                        continue;
+                    }
+                    let score: f64 = [Some(t), s, c, r]
+                        .iter()
+                        .flatten()
+                        .map(|&i| cands[i].score)
+                        .sum();
+                    sums.push((score, [Some(t), s, c, r]));
+                }
+            }
+        }
+    }
+    sums.sort_by(|a, b| b.0.total_cmp(&a.0));
+    if let Some((best, chosen)) = sums.first().copied() {
+        // Another set of amounts that adds up too, with a different total (two offers of a
+        // quote side by side): the choice is in doubt.
+        let total = chosen[0].and_then(|i| cents(&cands[i]));
+        let rival = sums.iter().skip(1).any(|(s, combo)| {
+            *s >= 0.85 * best && combo[0].and_then(|i| cents(&cands[i])) != total
+        });
+        // A field of the chosen set with a rival reading nearly as strong on its own.
+        for i in chosen.into_iter().flatten() {
+            let (key, v, sc) = (cands[i].key, cents(&cands[i]), cands[i].score);
+            let contested = cands
+                .iter()
+                .any(|o| o.key == key && cents(o) != v && o.score >= 0.85 * sc);
+            cands[i].doubt |= contested;
+        }
+        for i in chosen.into_iter().flatten() {
+            cands[i].score += 2.0;
+            cands[i].checked = true;
+            cands[i].doubt |= rival;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_compile() {
+        for p in [
+            &*CIVILITY,
+            &*PROVIDER,
+            &*PROVIDER_START,
+            &*TITLE,
+            &*NOT_PROVIDER,
+            &*PAID_TRUE,
+            &*PAID_FALSE,
+            &*M_LAST,
+            &*M_FIRST,
+            &*M_ADDR,
+            &*M_CITY,
+            &*M_PLAN,
+            &*SIGNATURE,
+            &*DEPENDANTS,
+            &*ESCALATION,
+            &*OBJET,
+            &*REF,
+            &*CLOSING,
+            &*GOOD,
+            &*BAD,
+        ] {
+            assert_ne!(p.as_str(), r"[^\s\S]");
+        }
+        for (_, r) in CARE.iter() {
+            assert_ne!(r.as_str(), r"[^\s\S]");
+        }
+    }
+
+    #[test]
+    fn escalation_mentions() {
+        for s in [
+            "je saisirai le mediateur de la mutualite francaise",
+            "la recommandation 2022-r-01 de l'acpr",
+            "je vous mets en demeure de",
+            "devant le tribunal judiciaire",
+            "une copie est adressee a mon avocat",
+        ] {
+            assert!(ESCALATION.is_match(s), "{s}");
+        }
+        assert!(!ESCALATION.is_match("je vous prie d'agreer mes salutations"));
+    }
+}

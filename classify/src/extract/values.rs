@@ -1,0 +1,521 @@
+//! Reading one value of a kind from the words that follow (or stand under) a label.
+
+use mailroom_domain::normalize;
+use serde_json::Value;
+
+use crate::repair;
+
+/// A word offered to a value parser: its text as read, box, confidence.
+#[derive(Debug, Clone)]
+pub struct V {
+    pub text: String,
+    pub bbox: [u32; 4],
+    pub conf: f32,
+}
+
+/// The kinds of value a label points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VK {
+    Date,
+    Amount,
+    Nir,
+    Iban,
+    Bic,
+    Siret,
+    Finess,
+    Rpps,
+    Phone,
+    Postal,
+    Member,
+    Code,
+    Email,
+}
+
+/// A value read from words `range` of the offered ones.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub value: Value,
+    pub range: std::ops::Range<usize>,
+    /// Passed the kind's own check (key, Luhn, format).
+    pub valid: bool,
+    /// Letters/digits were swapped to read it.
+    pub repaired: bool,
+}
+
+fn join(ws: &[V]) -> String {
+    ws.iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Words that are only punctuation (a `:` after a label, a `n°`, dots).
+pub fn is_filler(t: &str) -> bool {
+    let f = normalize::fold_text(t);
+    f.chars().all(|c| !c.is_alphanumeric())
+        || matches!(
+            f.as_str(),
+            "n°" | "n" | "no" | "nº" | "n°:" | "no:" | "le" | "du" | "au"
+        )
+}
+
+/// How many leading words to skip before a value may start.
+const MAX_SKIP: usize = 2;
+
+/// Reads a value of kind `k` from `ws`, starting within the first words.
+pub fn parse(k: VK, ws: &[V]) -> Option<Parsed> {
+    match k {
+        VK::Date => parse_date(ws),
+        VK::Amount => parse_amount(ws),
+        VK::Email => parse_email(ws),
+        _ => parse_id(k, ws),
+    }
+}
+
+fn starts(ws: &[V]) -> impl Iterator<Item = usize> + '_ {
+    let mut skipped = 0;
+    (0..ws.len()).take_while(move |&i| {
+        if i == 0 {
+            return true;
+        }
+        if skipped >= MAX_SKIP {
+            return false;
+        }
+        skipped += 1;
+        true
+    })
+}
+
+/// Dates are distinctive: one is looked for from each of the first words, the nearest
+/// first.
+fn parse_date(ws: &[V]) -> Option<Parsed> {
+    for i in 0..ws.len().min(6) {
+        if !date_like(&ws[i].text) {
+            continue;
+        }
+        for len in 1..=8.min(ws.len() - i) {
+            let s = join(&ws[i..i + len]);
+            let d = normalize::date(&s)
+                .or_else(|| normalize::date(&fix_date_text(&s)))
+                .or_else(|| comb_date(&ws[i..i + len]));
+            if let Some(d) = d {
+                // Tighten from the left (`le 12/03/2025` → `12/03/2025`).
+                let mut a = i;
+                while a + 1 < i + len && normalize::date(&join(&ws[a + 1..i + len])) == Some(d) {
+                    a += 1;
+                }
+                return Some(Parsed {
+                    value: Value::String(normalize::date_to_string(d)),
+                    range: a..i + len,
+                    valid: true,
+                    repaired: false,
+                });
+            }
+            if !date_like(&ws[i + len - 1].text) {
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// A date written in the cells of a form (`17 01 2026`, `1 7 0 1 2 0 2 6`): day, month and
+/// year as separate groups of digits.
+fn comb_date(ws: &[V]) -> Option<time::Date> {
+    let groups: Vec<&str> = ws.iter().map(|w| w.text.trim_matches(['.', ','])).collect();
+    if !groups
+        .iter()
+        .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let digits: String = groups.concat();
+    let ok = match groups.len() {
+        3 => groups[0].len() == 2 && groups[1].len() == 2 && matches!(groups[2].len(), 2 | 4),
+        6 | 8 => groups.iter().all(|g| g.len() == 1),
+        _ => false,
+    };
+    if !ok || !matches!(digits.len(), 6 | 8) {
+        return None;
+    }
+    normalize::date(&format!(
+        "{}/{}/{}",
+        &digits[0..2],
+        &digits[2..4],
+        &digits[4..]
+    ))
+}
+
+/// A date word with letters for digits repaired when it is otherwise digits and separators
+/// (`O3/09/2026`).
+fn fix_date_text(s: &str) -> String {
+    s.split(' ')
+        .map(|w| {
+            let digits = w.chars().filter(char::is_ascii_digit).count();
+            let seps = w.chars().filter(|c| matches!(c, '/' | '.' | '-')).count();
+            if seps >= 2 && digits >= 4 {
+                w.chars()
+                    .map(|c| {
+                        if matches!(c, '/' | '.' | '-') {
+                            c
+                        } else {
+                            repair::as_digit(c).unwrap_or(c)
+                        }
+                    })
+                    .collect()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn date_like(t: &str) -> bool {
+    let f = normalize::fold_text(t);
+    f.chars().any(|c| c.is_ascii_digit())
+        || matches!(
+            f.trim_end_matches('.'),
+            "janvier"
+                | "janv"
+                | "fevrier"
+                | "fevr"
+                | "fev"
+                | "mars"
+                | "avril"
+                | "avr"
+                | "mai"
+                | "juin"
+                | "juillet"
+                | "juil"
+                | "aout"
+                | "septembre"
+                | "sept"
+                | "octobre"
+                | "oct"
+                | "novembre"
+                | "nov"
+                | "decembre"
+                | "dec"
+                | "le"
+                | "1er"
+                | "lundi"
+                | "mardi"
+                | "mercredi"
+                | "jeudi"
+                | "vendredi"
+                | "samedi"
+                | "dimanche"
+        )
+}
+
+/// An amount as printed; the longest reading at the first place one starts. A bare integer
+/// is not taken (it is a quantity, a code or a percentage more often than an amount).
+fn parse_amount(ws: &[V]) -> Option<Parsed> {
+    for i in starts(ws) {
+        let mut best: Option<Parsed> = None;
+        for len in 1..=4.min(ws.len() - i) {
+            let s = join(&ws[i..i + len]);
+            let s = s
+                .trim_end_matches(['.', ';', ')', '!'])
+                .trim_start_matches('(');
+            if let Some(a) = normalize::amount(s) {
+                let decimal = s.contains(',') || s.contains('.');
+                let euro = s.contains('€') || s.to_lowercase().contains("eur");
+                if (decimal || euro) && !a.is_negative() {
+                    best = Some(Parsed {
+                        value: Value::String(a.to_normalized()),
+                        range: i..i + len,
+                        valid: true,
+                        repaired: false,
+                    });
+                }
+            }
+        }
+        if best.is_some() {
+            return best;
+        }
+        if !is_filler(&ws[i].text) {
+            break;
+        }
+    }
+    None
+}
+
+fn parse_email(ws: &[V]) -> Option<Parsed> {
+    for (i, w) in ws.iter().enumerate().take(4) {
+        if w.text.contains('@') {
+            // OCR splits an address after a dot or a dash (`anne. durand@free.fr`).
+            let mut start = i;
+            let mut text = w.text.clone();
+            while start > 0 && ws[start - 1].text.ends_with(['.', '_', '-']) {
+                start -= 1;
+                text = format!("{}{text}", ws[start].text);
+            }
+            let e = normalize::email(
+                text.trim_matches(|c: char| matches!(c, '<' | '>' | ',' | ';' | '(' | ')' | ':')),
+            )?;
+            let valid = mailroom_domain::check::check_email(&e).is_ok();
+            return Some(Parsed {
+                value: Value::String(e),
+                range: start..i + 1,
+                valid,
+                repaired: false,
+            });
+        }
+    }
+    None
+}
+
+/// Whether a word can be part of an identifier: no lower-case word of 4+ letters.
+fn id_part(t: &str) -> bool {
+    let t = t.trim_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '(' | ')'));
+    if t.is_empty() {
+        return false;
+    }
+    let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+    let lower = t.chars().filter(|c| c.is_lowercase()).count();
+    let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
+    !(lower >= 3 && digits == 0) && (digits > 0 || letters <= 11)
+}
+
+/// The longest run of identifier words from each start, read by the kind's repair function;
+/// a valid reading wins over a longer invalid one.
+fn parse_id(k: VK, ws: &[V]) -> Option<Parsed> {
+    let max_words = match k {
+        VK::Iban => 10,
+        VK::Nir => 8,
+        VK::Siret | VK::Phone => 6,
+        VK::Member | VK::Code => 4,
+        _ => 4,
+    };
+    for i in starts(ws) {
+        if !id_part(&ws[i].text) || is_filler(&ws[i].text) {
+            if is_filler(&ws[i].text) {
+                continue;
+            }
+            break;
+        }
+        let mut best: Option<(Parsed, usize)> = None; // (parsed, rank)
+        let mut end = i;
+        while end < ws.len() && end - i < max_words && id_part(&ws[end].text) {
+            end += 1;
+            let s = join(&ws[i..end]);
+            if let Some((value, valid, repaired)) = read_id(k, &s) {
+                let rank = if valid { 2 } else { 1 };
+                if best.as_ref().is_none_or(|(_, r)| rank >= *r) {
+                    best = Some((
+                        Parsed {
+                            value: Value::String(value),
+                            range: i..end,
+                            valid,
+                            repaired,
+                        },
+                        rank,
+                    ));
+                }
+            }
+            // Codes and member numbers are one or two words; stop once one was read and
+            // the next word would be a different thing.
+            // A BIC's branch code printed apart (`BNPAFRPP 452`).
+            if k == VK::Bic
+                && end - i == 1
+                && ws[i].text.len() == 8
+                && ws.get(end).is_some_and(|w| {
+                    w.text.len() == 3 && w.text.chars().all(|c| c.is_ascii_alphanumeric())
+                })
+            {
+                continue;
+            }
+            if matches!(k, VK::Code | VK::Bic | VK::Postal)
+                && best.is_some()
+                && end < ws.len()
+                && !glued(&ws[end - 1], &ws[end])
+            {
+                break;
+            }
+            // Member numbers are printed in groups (`ADH58 96734`, `856 714 356`, `414 294 B`):
+            // a short group is followed by more digits or a final letter.
+            if k == VK::Member && best.is_some() && end < ws.len() {
+                let last = ws[end - 1]
+                    .text
+                    .trim_matches(|c: char| !c.is_alphanumeric());
+                let next = ws[end].text.trim_matches(|c: char| !c.is_alphanumeric());
+                let total: usize = ws[i..end].iter().map(|w| w.text.len()).sum();
+                let group = next.len() <= 5
+                    && (next.bytes().all(|b| b.is_ascii_digit())
+                        || (next.len() == 1 && next.bytes().all(|b| b.is_ascii_uppercase())));
+                if !(last.len() <= 5 && group && total + next.len() <= 12) {
+                    break;
+                }
+            }
+        }
+        if let Some((p, _)) = best {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// Two words close enough to be one value broken by a stray space.
+fn glued(a: &V, b: &V) -> bool {
+    let h = (a.bbox[3].saturating_sub(a.bbox[1])).max(1) as f32;
+    let gap = b.bbox[0] as f32 - a.bbox[2] as f32;
+    gap < 0.3 * h
+}
+
+/// Reads an identifier of kind `k` from text: (normalised, valid, repaired).
+pub fn read_id(k: VK, s: &str) -> Option<(String, bool, bool)> {
+    let r = |r: repair::Read| (r.value, r.valid, r.repaired);
+    match k {
+        VK::Nir => repair::nir(s, None).map(r),
+        VK::Iban => repair::iban(s).map(r),
+        VK::Bic => repair::bic(s)
+            .filter(|b| {
+                // A word of eight letters is not a BIC: its country must be one.
+                const COUNTRIES: [&str; 14] = [
+                    "FR", "MC", "BE", "LU", "DE", "ES", "IT", "CH", "GB", "NL", "PT", "AT", "IE",
+                    "GP",
+                ];
+                COUNTRIES.contains(&b.value.get(4..6).unwrap_or(""))
+            })
+            .map(r),
+        VK::Siret => repair::siret(s).map(r),
+        VK::Finess => repair::finess(s).map(r),
+        VK::Rpps => repair::rpps(s).map(r),
+        VK::Phone => {
+            let p = normalize::phone(s)?;
+            let ok = mailroom_domain::check::check_phone(&p).is_ok();
+            Some((p, ok, false))
+        }
+        VK::Postal => {
+            let p = normalize::postal_code(s)?;
+            let ok = mailroom_domain::check::check_postal_code(&p).is_ok();
+            Some((p, ok, false))
+        }
+        VK::Member => {
+            let t = s.trim_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '(' | ')'));
+            let m = normalize::member_number(t)?;
+            let ok = mailroom_domain::check::check_member_number(&m).is_ok()
+                && m.chars().any(|c| c.is_ascii_digit());
+            ok.then_some((m, true, false))
+        }
+        VK::Code => {
+            let t = s.trim_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '(' | ')'));
+            let c = normalize::code(t)?;
+            let ok = c.len() >= 4
+                && c.chars().any(|ch| ch.is_ascii_digit())
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-/_.".contains(ch));
+            ok.then_some((c, true, false))
+        }
+        VK::Date | VK::Amount | VK::Email => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ws(s: &str) -> Vec<V> {
+        let mut x = 0;
+        s.split_whitespace()
+            .map(|t| {
+                let w = t.chars().count() as u32 * 20;
+                let v = V {
+                    text: t.to_string(),
+                    bbox: [x, 0, x + w, 40],
+                    conf: 0.9,
+                };
+                x += w + 15;
+                v
+            })
+            .collect()
+    }
+
+    fn val(k: VK, s: &str) -> Option<String> {
+        parse(k, &ws(s)).map(|p| p.value.as_str().unwrap_or_default().to_string())
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(val(VK::Date, ": 03/09/2026"), Some("2026-09-03".into()));
+        assert_eq!(
+            val(VK::Date, "le 12 mars 2025 à Lyon"),
+            Some("2025-03-12".into())
+        );
+        assert_eq!(val(VK::Date, "1er avril 2025"), Some("2025-04-01".into()));
+        assert_eq!(val(VK::Date, "O3/09/2026"), Some("2026-09-03".into()));
+        assert_eq!(val(VK::Date, "12.03.25"), Some("2025-03-12".into()));
+        assert_eq!(
+            val(VK::Date, "Monsieur DURAND 12/03/2025"),
+            Some("2025-03-12".into())
+        );
+        assert_eq!(
+            val(VK::Date, "dimanche 26 octobre 2025 15:32"),
+            Some("2025-10-26".into())
+        );
+        assert_eq!(val(VK::Date, "17 01 2026"), Some("2026-01-17".into()));
+        assert_eq!(val(VK::Date, "1 7 0 1 2 0 2 6"), Some("2026-01-17".into()));
+        assert_eq!(val(VK::Date, "Monsieur DURAND"), None);
+        let p = parse(VK::Date, &ws("le 12/03/2025")).unwrap();
+        assert_eq!(p.range, 1..2);
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(val(VK::Amount, ": 1 234,56 €"), Some("1234.56".into()));
+        assert_eq!(val(VK::Amount, "462,50 €"), Some("462.50".into()));
+        assert_eq!(val(VK::Amount, "0,09€"), Some("0.09".into()));
+        assert_eq!(val(VK::Amount, "12 €"), Some("12.00".into()));
+        assert_eq!(val(VK::Amount, "2 séances"), None);
+        assert_eq!(val(VK::Amount, "(70 %)"), None);
+    }
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(
+            val(VK::Siret, ": 744 490 350 00074 ."),
+            Some("74449035000074".into())
+        );
+        assert_eq!(
+            val(VK::Iban, "FR76 1333 5000 4008 9328 9136 106 BIC"),
+            Some("FR7613335000400893289136106".into())
+        );
+        assert_eq!(
+            val(VK::Nir, "2 69 05 49 588 157 80"),
+            Some("269054958815780".into())
+        );
+        assert_eq!(
+            val(VK::Member, ": ADH7885369 41 rue"),
+            Some("ADH7885369".into())
+        );
+        assert_eq!(val(VK::Code, ": FO-2026-2 1299"), Some("FO-2026-2".into()));
+        // A stray space inside a number (a gap much narrower than between words) is mended.
+        let mut w = ws("FO-2026-2 1299");
+        w[1].bbox[0] = w[0].bbox[2] + 5;
+        let p = parse(VK::Code, &w).unwrap();
+        assert_eq!(p.value, Value::String("FO-2026-21299".into()));
+        assert_eq!(val(VK::Rpps, "10544567026"), Some("10544567026".into()));
+        assert_eq!(
+            val(VK::Phone, "+33 6 12 34 56 78"),
+            Some("0612345678".into())
+        );
+        assert_eq!(val(VK::Postal, "69800 Saint-Priest"), Some("69800".into()));
+        assert_eq!(
+            val(VK::Email, ": anne.durand@free.fr"),
+            Some("anne.durand@free.fr".into())
+        );
+        assert_eq!(val(VK::Member, "Madame Dupont"), None);
+        assert_eq!(val(VK::Member, "ADH58 96734"), Some("ADH5896734".into()));
+        assert_eq!(
+            val(VK::Member, "856 714 356 (Mutuelle)"),
+            Some("856714356".into())
+        );
+        assert_eq!(val(VK::Member, "414 294 B"), Some("414294B".into()));
+        assert_eq!(
+            val(VK::Member, "856714356 41 rue"),
+            Some("856714356".into())
+        );
+    }
+}
