@@ -23,6 +23,41 @@ enum Command {
     /// Sample sets: realistic scanned envelopes with their ground truth.
     #[command(subcommand)]
     Samples(SamplesCommand),
+    /// Qualifies every envelope of a folder (SAMPLES.md `envelopes/` layout), embedded: no
+    /// broker, no server. Writes one RESULTS.md line per envelope.
+    Process {
+        /// Folder of envelopes (sub-folders or single PDF/TIFF files).
+        dir: PathBuf,
+        /// Results file (JSON Lines).
+        #[arg(long, default_value = "results.jsonl")]
+        out: PathBuf,
+        /// Keep read pages here and reuse them on the next run.
+        #[arg(long)]
+        ocr_cache: Option<PathBuf>,
+        /// A classifier model file instead of the one built in.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Scores results against a sample set's truth: confusion matrix, split accuracy, fields,
+    /// precision of `valid`, straight-through rate.
+    Eval {
+        /// Results file written by `process` or `export`.
+        results: PathBuf,
+        /// The sample set (holding truth/).
+        set: PathBuf,
+    },
+    /// Retrains the document classifier from sample sets and writes the model file.
+    Train {
+        /// Sample sets (folders with envelopes/ and truth/).
+        #[arg(required = true)]
+        sets: Vec<PathBuf>,
+        /// Model file to write.
+        #[arg(long, default_value = "classify/model/classifier.json")]
+        out: PathBuf,
+        /// Keep read pages here and reuse them.
+        #[arg(long)]
+        ocr_cache: Option<PathBuf>,
+    },
     /// Reads pages and prints their text; with --json, the words with boxes and confidences.
     Ocr {
         /// Page files, multi-page PDF or TIFF files, or envelope folders.
@@ -58,6 +93,67 @@ enum SamplesCommand {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Process {
+            dir,
+            out,
+            ocr_cache,
+            model,
+        } => {
+            let opts = mailroom_classify::ProcessOptions {
+                ocr_cache,
+                model,
+                ..Default::default()
+            };
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let tty = std::io::stderr().is_terminal();
+            let progress = move |p: mailroom_classify::Progress<'_>| {
+                if tty {
+                    let width = 30;
+                    let filled = if p.total == 0 {
+                        width
+                    } else {
+                        p.done * width / p.total
+                    };
+                    eprint!(
+                        "\r[{}{}] {}/{} envelopes",
+                        "#".repeat(filled),
+                        " ".repeat(width - filled),
+                        p.done,
+                        p.total
+                    );
+                }
+            };
+            let summary = mailroom_classify::process(&dir, &mut writer, &opts, &progress)?;
+            std::io::Write::flush(&mut writer)?;
+            if tty {
+                eprintln!();
+            }
+            println!("{summary}");
+            println!("results: {}", out.display());
+        }
+        Command::Eval { results, set } => {
+            let report = mailroom_classify::eval(&results, &set)?;
+            println!("{report}");
+        }
+        Command::Train {
+            sets,
+            out,
+            ocr_cache,
+        } => {
+            let opts = mailroom_classify::TrainOptions {
+                sets,
+                out,
+                ocr_cache,
+                ..Default::default()
+            };
+            let report = mailroom_classify::train(&opts, &|done, total| {
+                eprint!("\rreading envelopes: {done}/{total}")
+            })?;
+            eprintln!();
+            println!("{report}");
+        }
         Command::Ocr { files, json } => {
             let stdout = std::io::stdout();
             mailroom_ocr::cli::ocr_command(&files, json, &mut stdout.lock())?;

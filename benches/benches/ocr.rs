@@ -28,6 +28,8 @@ use std::time::Instant;
 
 struct Args {
     slots: Vec<usize>,
+    /// Settings overrides, a JSON object (`--settings '{"languages":"fra"}'`).
+    settings: Option<String>,
     set: Option<PathBuf>,
     count: Option<u64>,
     reference: bool,
@@ -39,6 +41,7 @@ fn args() -> anyhow::Result<Args> {
         .unwrap_or(1);
     let mut a = Args {
         slots: vec![1, cores],
+        settings: None,
         set: None,
         count: None,
         reference: true,
@@ -57,6 +60,7 @@ fn args() -> anyhow::Result<Args> {
             "--set" => a.set = Some(it.next().context("--set PATH")?.into()),
             "--count" => a.count = Some(it.next().context("--count N")?.parse()?),
             "--no-reference" => a.reference = false,
+            "--settings" => a.settings = Some(it.next().context("--settings JSON")?),
             _ => {} // cargo bench passes --bench
         }
     }
@@ -96,10 +100,25 @@ fn run_parallel<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync
     v.into_iter().map(|x| x.1).collect()
 }
 
-fn stage(envs: &[PathBuf], slots: usize) -> anyhow::Result<f64> {
+fn settings(overrides: Option<&str>) -> anyhow::Result<mailroom_ocr::Settings> {
+    let mut v = serde_json::to_value(mailroom_ocr::Settings::default())?;
+    if let Some(o) = overrides {
+        for (k, x) in serde_json::from_str::<serde_json::Value>(o)?
+            .as_object()
+            .context("--settings takes a JSON object")?
+        {
+            anyhow::ensure!(v.get(k).is_some(), "no setting {k}");
+            v[k] = x.clone();
+        }
+    }
+    Ok(serde_json::from_value(v)?)
+}
+
+fn stage(envs: &[PathBuf], slots: usize, settings: &mailroom_ocr::Settings) -> anyhow::Result<f64> {
     let t = Instant::now();
     let reader = Reader::new(Config {
         slots,
+        settings: settings.clone(),
         ..Config::default()
     })?;
     let startup = t.elapsed().as_secs_f64();
@@ -227,9 +246,11 @@ fn main() -> anyhow::Result<()> {
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    let settings = settings(args.settings.as_deref())?;
+    println!("settings: {}", serde_json::to_string(&settings)?);
     let mut rates = Vec::new();
     for &n in &args.slots {
-        rates.push((n, stage(&envs, n)?));
+        rates.push((n, stage(&envs, n, &settings)?));
     }
     if args.reference {
         let dir = tmp.path().join("pages");

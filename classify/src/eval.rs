@@ -64,6 +64,8 @@ pub struct EvalReport {
     pub straight_through: usize,
     /// Which fields were wrong in documents that missed straight-through only by fields.
     pub blockers: BTreeMap<String, usize>,
+    /// The first fields marked valid whose value is wrong: (envelope, field, value).
+    pub valid_wrong: Vec<(String, String, Value)>,
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -246,7 +248,7 @@ fn score_envelope(
         rep.class_right += usize::from(class_ok);
         rep.split_right += usize::from(split_ok);
         all_split &= split_ok;
-        let (fields_ok, wrong) = score_fields(rep, td, d, class_ok);
+        let (fields_ok, wrong) = score_fields(rep, td, d, class_ok, &t.envelope);
         if class_ok && split_ok && fields_ok {
             rep.straight_through += 1;
         } else if class_ok && split_ok {
@@ -271,6 +273,7 @@ fn score_fields(
     td: &TruthDocument,
     d: &ResultDocument,
     class_ok: bool,
+    envelope: &str,
 ) -> (bool, Vec<String>) {
     let mut wrong = Vec::new();
     for (k, tv) in &td.fields {
@@ -300,6 +303,10 @@ fn score_fields(
                     .get(k)
                     .is_some_and(|tv| same_value(k, kind_of(td.class, k), tv, &f.value));
             rep.valid_right += usize::from(right);
+            if !right && rep.valid_wrong.len() < 20 {
+                rep.valid_wrong
+                    .push((envelope.to_string(), k.clone(), f.value.clone()));
+            }
         }
     }
     (wrong.is_empty(), wrong)
@@ -378,6 +385,17 @@ impl fmt::Display for EvalReport {
                 pct(s.accuracy()),
                 s.extra
             )?;
+        }
+        if !self.valid_wrong.is_empty() {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "fields marked valid but wrong (first {}):",
+                self.valid_wrong.len()
+            )?;
+            for (e, k, v) in &self.valid_wrong {
+                writeln!(f, "  {e} {k} {v}")?;
+            }
         }
         if !self.blockers.is_empty() {
             let mut b: Vec<(&String, &usize)> = self.blockers.iter().collect();

@@ -174,9 +174,16 @@ impl PageLayout {
             .collect();
         // A sideways page the OCR stage did not turn: Tesseract still reads its words, as
         // vertical lines. Turn the boxes a quarter, in the direction the lines read.
-        let long: Vec<&Tok> = toks.iter().filter(|t| t.text.chars().count() >= 4).collect();
+        let long: Vec<&Tok> = toks
+            .iter()
+            .filter(|t| t.text.chars().count() >= 4)
+            .collect();
         let vertical = long.len() >= 10
-            && long.iter().filter(|t| (t.y1 - t.y0) > 1.5 * (t.x1 - t.x0)).count() * 10
+            && long
+                .iter()
+                .filter(|t| (t.y1 - t.y0) > 1.5 * (t.x1 - t.x0))
+                .count()
+                * 10
                 >= long.len() * 7;
         let (mut uw, mut uh) = (uw, uh);
         if vertical {
@@ -434,7 +441,10 @@ mod tests {
         p.width = 2339;
         p.height = 1654;
         let mut text = String::new();
-        for (line, words) in [["Madame,", "Monsieur,"], ["Veuillez", "trouver"]].iter().enumerate() {
+        for (line, words) in [["Madame,", "Monsieur,"], ["Veuillez", "trouver"]]
+            .iter()
+            .enumerate()
+        {
             let x = 2200 - 60 * line as u32;
             let mut y = 200;
             for w in words {

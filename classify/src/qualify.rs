@@ -28,8 +28,13 @@ fn re(p: &str) -> Regex {
         .unwrap_or_else(|_| Regex::new(r"[^\s\S]").expect("a pattern that matches nothing"))
 }
 
-static SEPARATOR: LazyLock<Regex> =
-    LazyLock::new(|| re(r"separation|separateur|intercalaire|patch\s*t\b|ne pas retirer"));
+/// A separator sheet's caption; upside down, OCR reads `PATCH T … ne pas` as
+/// `L HD1Vd … sed an`.
+static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"separation|separateur|intercalaire|patch\s*t\b|ne pas retirer|\bl ?h\w{2,3}d\b.{0,20}\bse[dq]",
+    )
+});
 /// `page 2/3`, `2/2` at the end of a line.
 static PAGE_OF: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:page|p\.)\s*(\d)\s*/\s*(\d)\b|(?:^|\s)(\d)\s*/\s*(\d)$"));
@@ -44,6 +49,80 @@ static CONTINUATION_HEAD: LazyLock<Regex> =
 static LETTER_HEAD: LazyLock<Regex> = LazyLock::new(|| {
     re(r"^objet\b|madame, monsieur|^madame|^monsieur|^messieurs|^bonjour|, le \d|^de\s*:")
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::testkit::page;
+
+    #[test]
+    fn separators_are_blank_even_upside_down() {
+        let sep = page(
+            1,
+            &[
+                (500, 400, "SÉPARATEUR DE DOCUMENTS"),
+                (500, 3000, "Ne pas retirer - PATCH T"),
+            ],
+        );
+        assert!(is_blank(&PageLayout::new(&sep)));
+        let upside = page(
+            1,
+            &[
+                (500, 400, "L HD1Vd - Jane. sedan —"),
+                (500, 3000, "‘SLNAWNDOG 3a HNILVHVAIS"),
+            ],
+        );
+        assert!(is_separator(&PageLayout::new(&upside)) || is_blank(&PageLayout::new(&upside)));
+        let upside = page(
+            1,
+            &[
+                (500, 400, "L H91Vd - 181191 sed an"),
+                (500, 3000, "NOILVAHVdIS 34 37111N3+"),
+            ],
+        );
+        assert!(is_separator(&PageLayout::new(&upside)));
+        let letter = page(
+            1,
+            &[
+                (100, 100, "Madame, Monsieur,"),
+                (100, 200, "je vous écris au sujet de ma facture"),
+            ],
+        );
+        assert!(!is_blank(&PageLayout::new(&letter)));
+    }
+
+    #[test]
+    fn page_marks_split_and_join() {
+        let a = page(
+            1,
+            &[
+                (100, 100, "Devis n° D-1 établi le 12/03/2025"),
+                (100, 3300, "Devis D-1 - page 1/2"),
+            ],
+        );
+        let b = page(
+            2,
+            &[
+                (100, 100, "Conditions"),
+                (100, 3300, "Devis D-1 - page 2/2"),
+            ],
+        );
+        let c = page(
+            3,
+            &[
+                (100, 100, "FACTURE N° F-2"),
+                (100, 1500, "DOLIPRANE 1000MG CPR 8/8"),
+            ],
+        );
+        let layouts: Vec<PageLayout> = [a, b, c].iter().map(PageLayout::new).collect();
+        let folds: Vec<String> = layouts.iter().map(PageLayout::fold).collect();
+        let model = Model::embedded().expect("model");
+        let preds: Vec<Prediction> = folds.iter().map(|f| model.predict(f)).collect();
+        let s = split(&layouts, &folds, &preds, &[0, 1, 2]);
+        let pages: Vec<Vec<usize>> = s.into_iter().map(|d| d.pages).collect();
+        assert_eq!(pages, vec![vec![0, 1], vec![2]]);
+    }
+}
 
 /// Decides everything about one envelope.
 pub struct Qualifier {
@@ -173,8 +252,10 @@ pub fn is_separator(l: &PageLayout) -> bool {
     l.words() < 25 && SEPARATOR.is_match(&l.fold())
 }
 
-/// The (k, n) of a `page k/n` mark on a page, if any.
-fn page_of(l: &PageLayout) -> Option<(u32, u32)> {
+/// The `page k/n` mark of a page: (k, n, explicit). A bare `k/n` (no "page") counts only
+/// at the end of a line in the page's head or foot, where pages are numbered; elsewhere it
+/// is a quantity or a pack size (`B/8` read as `8/8`).
+fn page_of(l: &PageLayout) -> Option<(u32, u32, bool)> {
     for line in &l.lines {
         if let Some(c) = PAGE_OF.captures(&line.fold) {
             let g = |a: usize, b: usize| -> Option<(u32, u32)> {
@@ -182,12 +263,16 @@ fn page_of(l: &PageLayout) -> Option<(u32, u32)> {
                 let n = c.get(b)?.as_str().parse().ok()?;
                 Some((k, n))
             };
-            if let Some((k, n)) = g(1, 2).or_else(|| g(3, 4))
+            let margin = line.y1 < 0.12 * l.height || line.y0 > 0.85 * l.height;
+            let found = g(1, 2)
+                .map(|(k, n)| (k, n, true))
+                .or_else(|| g(3, 4).filter(|_| margin).map(|(k, n)| (k, n, false)));
+            if let Some((k, n, explicit)) = found
                 && k >= 1
                 && k <= n
                 && n <= 9
             {
-                return Some((k, n));
+                return Some((k, n, explicit));
             }
         }
     }
@@ -223,14 +308,18 @@ fn continues(
     b: usize,
 ) -> bool {
     let (pa, pb) = (page_of(&layouts[a]), page_of(&layouts[b]));
-    if let Some((k, n)) = pb {
-        if k >= 2 {
-            // Page k of n follows page k-1 of n when there is one.
-            return pa.is_none_or(|(ka, na)| na == n && ka + 1 == k);
+    if let Some((k, n, explicit)) = pb {
+        if k == 1 {
+            return false;
         }
-        return false;
+        // Page k of n follows page k-1 of n; a bare mark alone is not enough.
+        match pa {
+            Some((ka, na, _)) => return na == n && ka + 1 == k,
+            None if explicit => return true,
+            None => {}
+        }
     }
-    if let Some((k, n)) = pa
+    if let Some((k, n, _)) = pa
         && k < n
     {
         return true;

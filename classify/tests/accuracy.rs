@@ -26,14 +26,16 @@ const GOLDEN: [&str; 4] = ["env-000001", "env-000002", "env-000003", "env-000004
 const GATE_SEED: u64 = 4242;
 const GATE_COUNT: u64 = 60;
 
-/// Thresholds of the gate (fractions).
+/// Thresholds of the gate (fractions). Issue #4's targets are 98 % (class), 97 % (split),
+/// 99.5 % (valid) and 85 % (straight-through); the gate sits a little below where the stage
+/// meets them and just under today's figures where it does not yet (README).
 const MIN_CLASS: f64 = 0.96;
 const MIN_SPLIT: f64 = 0.95;
 const MIN_VALID_PRECISION: f64 = 0.985;
-const MIN_STRAIGHT_THROUGH: f64 = 0.55;
-/// Identifier, date and amount fields of invoices, quotes and complaints.
-const MIN_FIELD: f64 = 0.55;
-const GATED_FIELDS: [&str; 12] = [
+const MIN_STRAIGHT_THROUGH: f64 = 0.60;
+/// Identifiers and dates of invoices, quotes and complaints.
+const MIN_ID_DATE: f64 = 0.88;
+const ID_DATE_FIELDS: [&str; 9] = [
     "member_number",
     "invoice_number",
     "invoice_date",
@@ -43,7 +45,13 @@ const GATED_FIELDS: [&str; 12] = [
     "valid_until",
     "provider_siret",
     "provider_rpps",
+];
+/// Amounts and letter dates: held back by values OCR does not read (pharmacy totals) and
+/// quotes whose chosen offer is a ticked box.
+const MIN_AMOUNT: f64 = 0.72;
+const AMOUNT_FIELDS: [&str; 4] = [
     "total_amount",
+    "social_security_amount",
     "remaining_amount",
     "letter_date",
 ];
@@ -218,9 +226,14 @@ fn gate() -> Result<(), String> {
         r.straight_through_rate(),
         MIN_STRAIGHT_THROUGH,
     );
-    for f in GATED_FIELDS {
-        if r.fields.get(f).is_some_and(|s| s.truth >= 5) {
-            at_least(f, r.field_accuracy(f), MIN_FIELD);
+    for (fields, min) in [
+        (&ID_DATE_FIELDS[..], MIN_ID_DATE),
+        (&AMOUNT_FIELDS[..], MIN_AMOUNT),
+    ] {
+        for f in fields {
+            if r.fields.get(*f).is_some_and(|s| s.truth >= 5) {
+                at_least(f, r.field_accuracy(f), min);
+            }
         }
     }
     if problems.is_empty() {

@@ -32,9 +32,14 @@ fn main() -> anyhow::Result<()> {
             );
         }
         for (p, (img, dpi)) in pages.iter().zip(decoded) {
+            let t = std::time::Instant::now();
+            let upside = mailroom_ocr::upside_down(&img, dpi);
             println!(
-                "{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{:?}\t{}\t{:.1}ms\t{}\t{}\t{}\t{}\t{}",
                 mailroom_ocr::ink_per_10k(&img, dpi),
+                upside,
+                p["quarter_turns"],
+                t.elapsed().as_secs_f64() * 1000.0,
                 p["kind"].as_str().unwrap_or_default(),
                 p["format"].as_str().unwrap_or_default(),
                 p["specks"],

@@ -40,41 +40,74 @@ pub(crate) fn ink_per_10k(img: &GrayImage, dpi: u32) -> u32 {
     (inked * 10_000 / (rows * cols) as u64) as u32
 }
 
-/// Scales by 1/`factor`: area averaging for a whole factor above 1, bilinear otherwise.
+/// Scales by 1/`factor`: area averaging when shrinking (each output pixel is the mean of the
+/// input area it covers, edges weighted by their share), bilinear when enlarging. Separable, in
+/// 16-bit fixed point: about 20 ms for an A4 page at 300 dpi.
 pub(crate) fn rescale(img: &GrayImage, factor: f32) -> GrayImage {
     let (w, h) = img.dimensions();
     let (nw, nh) = (
         ((w as f32 / factor).round() as u32).max(1),
         ((h as f32 / factor).round() as u32).max(1),
     );
-    if (factor - factor.round()).abs() < 1e-3 {
-        let f = factor.round() as u32;
-        let raw = img.as_raw();
-        let mut out = vec![0u8; (nw * nh) as usize];
-        for y in 0..nh {
-            for x in 0..nw {
-                let (mut sum, mut n) = (0u32, 0u32);
-                for dy in 0..f {
-                    let yy = y * f + dy;
-                    if yy >= h {
-                        break;
-                    }
-                    let base = (yy * w) as usize;
-                    for dx in 0..f {
-                        let xx = x * f + dx;
-                        if xx < w {
-                            sum += u32::from(raw[base + xx as usize]);
-                            n += 1;
-                        }
-                    }
-                }
-                out[(y * nw + x) as usize] = (sum / n.max(1)) as u8;
+    if factor < 1.0 {
+        return image::imageops::resize(img, nw, nh, image::imageops::FilterType::Triangle);
+    }
+    let (fx, fy) = (w as f64 / nw as f64, h as f64 / nh as f64);
+    let xs = area_weights(w as usize, nw as usize, fx);
+    let ys = area_weights(h as usize, nh as usize, fy);
+    let raw = img.as_raw();
+    // Rows first: h x nw.
+    let mut tmp = vec![0u8; h as usize * nw as usize];
+    for y in 0..h as usize {
+        let row = &raw[y * w as usize..(y + 1) * w as usize];
+        let out = &mut tmp[y * nw as usize..(y + 1) * nw as usize];
+        for (o, taps) in out.iter_mut().zip(&xs) {
+            let acc: u32 = taps.iter().map(|&(i, wt)| u32::from(row[i]) * wt).sum();
+            *o = ((acc + (1 << 15)) >> 16) as u8;
+        }
+    }
+    // Then columns, a row of output at a time.
+    let mut out = vec![0u8; nw as usize * nh as usize];
+    let mut acc = vec![0u32; nw as usize];
+    for (y, taps) in ys.iter().enumerate() {
+        acc.iter_mut().for_each(|a| *a = 0);
+        for &(i, wt) in taps {
+            let src = &tmp[i * nw as usize..(i + 1) * nw as usize];
+            for (a, &p) in acc.iter_mut().zip(src) {
+                *a += u32::from(p) * wt;
             }
         }
-        GrayImage::from_raw(nw, nh, out).expect("buffer sized to the image")
-    } else {
-        image::imageops::resize(img, nw, nh, image::imageops::FilterType::Triangle)
+        for (o, a) in out[y * nw as usize..(y + 1) * nw as usize]
+            .iter_mut()
+            .zip(&acc)
+        {
+            *o = ((a + (1 << 15)) >> 16) as u8;
+        }
     }
+    GrayImage::from_raw(nw, nh, out).expect("buffer sized to the image")
+}
+
+/// For each output pixel of an axis shrunk from `n` to `m` by `f`, the input pixels it covers
+/// and their weights (summing to 65536).
+fn area_weights(n: usize, m: usize, f: f64) -> Vec<Vec<(usize, u32)>> {
+    (0..m)
+        .map(|o| {
+            let (a, b) = (o as f64 * f, ((o + 1) as f64 * f).min(n as f64));
+            let mut taps: Vec<(usize, u32)> = Vec::new();
+            let mut i = a.floor() as usize;
+            while (i as f64) < b && i < n {
+                let cover = (b.min(i as f64 + 1.0) - a.max(i as f64)) / (b - a);
+                taps.push((i, (cover * 65536.0).round() as u32));
+                i += 1;
+            }
+            // Rounding may leave the sum a little off 65536: give the difference to the largest tap.
+            let sum: i64 = taps.iter().map(|t| i64::from(t.1)).sum();
+            if let Some(t) = taps.iter_mut().max_by_key(|t| t.1) {
+                t.1 = (i64::from(t.1) + 65536 - sum).max(0) as u32;
+            }
+            taps
+        })
+        .collect()
 }
 
 /// Rotates by a quarter-turn multiple, clockwise.
@@ -296,6 +329,24 @@ mod tests {
     }
 
     #[test]
+    fn rescaling_averages_areas() {
+        let img = GrayImage::from_fn(300, 200, |x, _| {
+            image::Luma([if x % 3 == 0 { 0 } else { 255 }])
+        });
+        let small = rescale(&img, 1.5);
+        assert_eq!(small.dimensions(), (200, 133));
+        // Every 1.5-pixel output column covers a third to two thirds of a black column.
+        assert!(
+            small.pixels().all(|p| (50..=210).contains(&p.0[0])),
+            "{:?}",
+            &small.as_raw()[..8]
+        );
+        let flat = rescale(&GrayImage::from_pixel(301, 97, image::Luma([77])), 1.5);
+        assert!(flat.pixels().all(|p| p.0[0] == 77));
+        assert_eq!(rescale(&img, 2.0).get_pixel(0, 0).0[0], 128);
+    }
+
+    #[test]
     fn boxes_map_back_through_the_deskew() {
         let mut img = GrayImage::from_pixel(1000, 800, image::Luma([255]));
         for y in 600..630 {
@@ -304,7 +355,11 @@ mod tests {
             }
         }
         let out = deskew(&img, 2.5);
-        let ink: Vec<(u32, u32)> = out.enumerate_pixels().filter(|p| p.2.0[0] == 0).map(|p| (p.0, p.1)).collect();
+        let ink: Vec<(u32, u32)> = out
+            .enumerate_pixels()
+            .filter(|p| p.2.0[0] == 0)
+            .map(|p| (p.0, p.1))
+            .collect();
         let b = [
             ink.iter().map(|p| p.0).min().unwrap(),
             ink.iter().map(|p| p.1).min().unwrap(),
@@ -312,7 +367,15 @@ mod tests {
             ink.iter().map(|p| p.1).max().unwrap() + 1,
         ];
         assert_ne!(b, [800, 600, 840, 630], "the square moved");
-        let g = Geometry { width: 1000, height: 800, scale: 1.0, turn: 0, skew_deg: 2.5, skew_w: 1000, skew_h: 800 };
+        let g = Geometry {
+            width: 1000,
+            height: 800,
+            scale: 1.0,
+            turn: 0,
+            skew_deg: 2.5,
+            skew_w: 1000,
+            skew_h: 800,
+        };
         let back = g.bbox(b);
         for (got, want) in back.iter().zip([800, 600, 840, 630]) {
             assert!(got.abs_diff(want) <= 3, "{back:?}");
@@ -347,5 +410,68 @@ mod tests {
             ..g
         };
         assert_eq!(g.bbox([0, 95, 5, 100]), [0, 0, 10, 10]);
+    }
+}
+
+/// Whether a page of Latin text is upside down, from its letters' shape: ascenders (b, d, f,
+/// h, k, l, t and capitals) outnumber descenders (g, j, p, q, y) in any Latin-script language,
+/// so in each text line more ink rises above the x-height band than hangs below the baseline;
+/// turned upside down, the reverse. `Some(true)` upside down, `Some(false)` upright, `None`
+/// when there are too few lines to tell. Works on a straightened page; lines are found in four
+/// vertical strips so that columns need not share baselines. Takes a few milliseconds.
+pub(crate) fn upside_down(img: &GrayImage, dpi: u32) -> Option<bool> {
+    let (w, h) = img.dimensions();
+    let raw = img.as_raw();
+    let strips = 4u32;
+    let (mut above, mut below, mut lines) = (0u64, 0u64, 0u32);
+    let min_line = (dpi / 50).max(4) as usize; // about 0.5 mm
+    let max_line = (dpi / 3) as usize; // about 8 mm: taller is a picture or a rule
+    for s in 0..strips {
+        let (x0, x1) = ((w * s / strips) as usize, (w * (s + 1) / strips) as usize);
+        let profile: Vec<u32> = (0..h as usize)
+            .map(|y| {
+                raw[y * w as usize + x0..y * w as usize + x1]
+                    .iter()
+                    .filter(|&&p| p < INK)
+                    .count() as u32
+            })
+            .collect();
+        let mut y = 0usize;
+        while y < profile.len() {
+            if profile[y] == 0 {
+                y += 1;
+                continue;
+            }
+            let start = y;
+            while y < profile.len() && profile[y] > 0 {
+                y += 1;
+            }
+            let line = &profile[start..y];
+            if line.len() < min_line || line.len() > max_line {
+                continue;
+            }
+            // The x-height band: the rows holding at least half the line's peak of ink.
+            let peak = *line.iter().max().unwrap_or(&0);
+            let core: Vec<usize> = (0..line.len()).filter(|&i| line[i] * 2 >= peak).collect();
+            let (Some(&top), Some(&bottom)) = (core.first(), core.last()) else {
+                continue;
+            };
+            above += line[..top].iter().map(|&v| u64::from(v)).sum::<u64>();
+            below += line[bottom + 1..]
+                .iter()
+                .map(|&v| u64::from(v))
+                .sum::<u64>();
+            lines += 1;
+        }
+    }
+    if lines < 8 || above + below < 200 {
+        return None;
+    }
+    if below > above * 3 / 2 {
+        Some(true)
+    } else if above > below * 3 / 2 {
+        Some(false)
+    } else {
+        None
     }
 }

@@ -36,30 +36,63 @@ impl Engine {
     ///
     /// # Errors
     /// When a model is missing (the sentence names the package to install).
-    pub(crate) fn new(languages: &str) -> Result<Engine, String> {
-        Engine::init(languages, capi::TessOcrEngineMode_OEM_LSTM_ONLY)
+    pub(crate) fn new(languages: &str, variables: &[(String, String)]) -> Result<Engine, String> {
+        Engine::init(languages, capi::TessOcrEngineMode_OEM_LSTM_ONLY, variables)
     }
 
     /// An engine for orientation detection only: the `osd` model runs on Tesseract's legacy
     /// classifier, which an LSTM-only engine does not load (its OSD answers are then garbage,
     /// measured: 270° with confidence 230 on a page upside down).
     pub(crate) fn new_osd() -> Result<Engine, String> {
-        Engine::init("osd", capi::TessOcrEngineMode_OEM_TESSERACT_ONLY).map_err(|_| {
+        Engine::init("osd", capi::TessOcrEngineMode_OEM_TESSERACT_ONLY, &[]).map_err(|_| {
             "Tesseract could not load its orientation model (is tesseract-ocr-osd installed?)"
                 .to_string()
         })
     }
 
-    fn init(languages: &str, oem: capi::TessOcrEngineMode) -> Result<Engine, String> {
+    /// `variables` are set at initialisation, so that init-only parameters (which dictionaries
+    /// to load) take effect too.
+    fn init(
+        languages: &str,
+        oem: capi::TessOcrEngineMode,
+        variables: &[(String, String)],
+    ) -> Result<Engine, String> {
         let lang = CString::new(languages)
             .map_err(|_| "the language list holds a NUL byte".to_string())?;
+        let cstrings = |f: fn(&(String, String)) -> &String| -> Result<Vec<CString>, String> {
+            variables
+                .iter()
+                .map(|v| {
+                    CString::new(f(v).as_str())
+                        .map_err(|_| "a Tesseract parameter holds a NUL byte".to_string())
+                })
+                .collect()
+        };
+        let (names, values) = (cstrings(|v| &v.0)?, cstrings(|v| &v.1)?);
+        let mut name_ptrs: Vec<*mut std::os::raw::c_char> =
+            names.iter().map(|c| c.as_ptr().cast_mut()).collect();
+        let mut value_ptrs: Vec<*mut std::os::raw::c_char> =
+            values.iter().map(|c| c.as_ptr().cast_mut()).collect();
         // SAFETY: TessBaseAPICreate returns an owned handle or null.
         let api = NonNull::new(unsafe { capi::TessBaseAPICreate() })
             .ok_or("Tesseract could not be created")?;
         let engine = Engine { api };
-        // SAFETY: the handle is valid; a null datapath means the default tessdata folder.
+        // SAFETY: the handle is valid; a null datapath means the default tessdata folder; the
+        // variable arrays hold `len` pointers to NUL-terminated strings that outlive the call,
+        // which Tesseract only reads.
         let rc = unsafe {
-            capi::TessBaseAPIInit2(engine.api.as_ptr(), std::ptr::null(), lang.as_ptr(), oem)
+            capi::TessBaseAPIInit4(
+                engine.api.as_ptr(),
+                std::ptr::null(),
+                lang.as_ptr(),
+                oem,
+                std::ptr::null_mut(),
+                0,
+                name_ptrs.as_mut_ptr(),
+                value_ptrs.as_mut_ptr(),
+                name_ptrs.len(),
+                0,
+            )
         };
         if rc != 0 {
             return Err(format!(

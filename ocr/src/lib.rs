@@ -145,7 +145,9 @@ pub enum Orientation {
     Off,
     /// Tesseract's orientation detection (OSD) before every page.
     Osd,
-    /// Read as they come; when the result is unsure, ask OSD and read again turned.
+    /// Upright or upside down from the letters' shape (ascenders outnumber descenders, a few
+    /// milliseconds); sideways text Tesseract's layout analysis finds by itself. When the reading
+    /// is unsure, OSD decides and the page is read again turned.
     OsdWhenUnsure,
 }
 
@@ -159,6 +161,8 @@ pub struct Settings {
     pub orientation: Orientation,
     /// OSD's confidence needed to turn a page.
     pub osd_min_confidence: f32,
+    /// OSD runs on a copy reduced by a whole factor to about this resolution.
+    pub osd_dpi: u32,
     /// With [`Orientation::OsdWhenUnsure`]: mean word confidence (0..100) under which a result
     /// is unsure.
     pub unsure_below: f32,
@@ -184,6 +188,7 @@ impl Default for Settings {
             psm: 3,
             orientation: Orientation::OsdWhenUnsure,
             osd_min_confidence: 2.0,
+            osd_dpi: 150,
             unsure_below: 60.0,
             deskew: true,
             deskew_min_deg: 0.5,
@@ -261,4 +266,16 @@ pub fn decode_pages_in_process(
 #[doc(hidden)]
 pub fn ink_per_10k(img: &image::GrayImage, dpi: u32) -> u32 {
     clean::ink_per_10k(img, dpi)
+}
+
+/// The upside-down test of the orientation step, for tools that calibrate it.
+#[doc(hidden)]
+pub fn upside_down(img: &image::GrayImage, dpi: u32) -> Option<bool> {
+    let skew = clean::estimate_skew(img, dpi, 5.0);
+    let straight = if skew.abs() >= 0.5 {
+        clean::deskew(img, skew)
+    } else {
+        img.clone()
+    };
+    clean::upside_down(&straight, dpi)
 }

@@ -16,6 +16,7 @@ use crate::protocol::{
 use crate::{FileKind, Limits, Orientation, Settings, TEXT_LAYER_DPI};
 use image::GrayImage;
 use mailroom_domain::Confidence;
+use std::borrow::Cow;
 use std::io::{BufReader, BufWriter};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -100,7 +101,7 @@ fn serve_loop() -> std::io::Result<()> {
         return Err(std::io::Error::other("the first request must be Init"));
     };
     set_memory_limit(limits.worker_memory_bytes);
-    let engines = Engine::new(&settings.languages).and_then(|text| {
+    let engines = Engine::new(&settings.languages, &settings.variables).and_then(|text| {
         let osd = if settings.orientation == Orientation::Off {
             None
         } else {
@@ -122,12 +123,6 @@ fn serve_loop() -> std::io::Result<()> {
     // Tesseract's warnings ("Estimating resolution…") go nowhere; the parent has our stderr
     // only to learn why we died.
     let _ = engines.text.set_variable("debug_file", "/dev/null");
-    for (name, value) in &settings.variables {
-        if let Err(reason) = engines.text.set_variable(name, value) {
-            write_frame(&mut output, &Response::Fault(Fault::new(0, FaultKind::Engine, reason)), &[])?;
-            return Ok(());
-        }
-    }
     if let Some(osd) = engines.osd.as_mut() {
         let _ = osd.set_variable("debug_file", "/dev/null");
     }
@@ -346,26 +341,48 @@ pub(crate) fn read_page(
         Orientation::Off => page.attempt(0, &mut engines.text, settings, &mut clock)?,
         Orientation::Osd => {
             let t = Instant::now();
-            let turn = osd_turn(engines.osd.as_mut(), &small, work_dpi, settings);
+            let turn = osd_turn(engines.osd.as_mut(), &small, work_dpi, settings).unwrap_or(0);
             clock.clean_ms += ms(t.elapsed());
             page.attempt(turn, &mut engines.text, settings, &mut clock)?
         }
         Orientation::OsdWhenUnsure => {
-            let first = page.attempt(0, &mut engines.text, settings, &mut clock)?;
+            // Upright or upside down, from the letters' shape (a few ms); OSD only when the
+            // reading that follows is unsure.
+            let (straight, geometry) = page.straighten(0, settings, &mut clock);
+            let t = Instant::now();
+            let guess = if clean::upside_down(&straight, work_dpi) == Some(true) {
+                180
+            } else {
+                0
+            };
+            clock.clean_ms += ms(t.elapsed());
+            let first = if guess == 0 {
+                page.read(&straight, geometry, &mut engines.text, settings, &mut clock)?
+            } else {
+                drop(straight);
+                page.attempt(guess, &mut engines.text, settings, &mut clock)?
+            };
             if first.quality() >= settings.unsure_below {
                 first
             } else {
                 let t = Instant::now();
-                let turn = osd_turn(engines.osd.as_mut(), &small, work_dpi, settings);
+                let osd = osd_turn(engines.osd.as_mut(), &small, work_dpi, settings);
                 clock.clean_ms += ms(t.elapsed());
-                if turn == 0 {
-                    first
-                } else {
-                    let second = page.attempt(turn, &mut engines.text, settings, &mut clock)?;
-                    if second.quality() > first.quality() {
-                        second
-                    } else {
-                        first
+                // Try what OSD says, or, when OSD cannot tell, the turn not tried yet.
+                let next = match osd {
+                    Some(turn) if turn != guess => Some(turn),
+                    None if guess != 0 => Some(0),
+                    _ => None,
+                };
+                match next {
+                    None => first,
+                    Some(turn) => {
+                        let second = page.attempt(turn, &mut engines.text, settings, &mut clock)?;
+                        if second.quality() > first.quality() {
+                            second
+                        } else {
+                            first
+                        }
                     }
                 }
             }
@@ -411,13 +428,26 @@ fn effective_dpi(stated: Option<u32>, w: u32, h: u32) -> u32 {
     }
 }
 
-/// The clockwise turn OSD asks for, when it is sure enough.
-fn osd_turn(engine: Option<&mut Engine>, img: &GrayImage, dpi: u32, settings: &Settings) -> u32 {
-    let Some(engine) = engine else { return 0 };
+/// The clockwise turn OSD asks for; `None` when it cannot tell.
+fn osd_turn(
+    engine: Option<&mut Engine>,
+    img: &GrayImage,
+    dpi: u32,
+    settings: &Settings,
+) -> Option<u32> {
+    let engine = engine?;
+    // OSD looks at character shapes, which stay distinct well below 300 dpi: a reduced copy
+    // costs a fraction of the time.
+    let factor = (dpi / settings.osd_dpi.max(1)).max(1);
+    let reduced = (factor > 1).then(|| clean::rescale(img, factor as f32));
+    let (img, dpi) = match &reduced {
+        Some(r) => (r, dpi / factor),
+        None => (img, dpi),
+    };
     match engine.orientation(img, dpi) {
         // Tesseract reports the page's rotation counter-clockwise; we turn clockwise to undo it.
-        Some((deg, conf)) if conf >= settings.osd_min_confidence => (360 - deg) % 360,
-        _ => 0,
+        Some((deg, conf)) if conf >= settings.osd_min_confidence => Some((360 - deg) % 360),
+        _ => None,
     }
 }
 
@@ -452,33 +482,29 @@ struct Prepared<'a> {
 }
 
 impl Prepared<'_> {
-    /// One attempt: turn, deskew, recognise.
-    fn attempt(
+    /// The page turned by `turn` and straightened, with the geometry back to the decoded page.
+    fn straighten(
         &self,
         turn: u32,
-        engine: &mut Engine,
         settings: &Settings,
         clock: &mut Clock,
-    ) -> Result<Attempt, Fault> {
+    ) -> (Cow<'_, GrayImage>, Geometry) {
         let t = Instant::now();
-        let turned = if turn == 0 {
-            None
+        let base: Cow<'_, GrayImage> = if turn == 0 {
+            Cow::Borrowed(self.small)
         } else {
-            Some(clean::rotate(self.small, turn))
+            Cow::Owned(clean::rotate(self.small, turn))
         };
-        let base: &GrayImage = turned.as_ref().unwrap_or(self.small);
         let skew = if settings.deskew {
-            clean::estimate_skew(base, self.dpi, 5.0)
+            clean::estimate_skew(&base, self.dpi, 5.0)
         } else {
             0.0
         };
-        let straight = if skew.abs() >= settings.deskew_min_deg {
-            Some(clean::deskew(base, skew))
+        let (seen, skew) = if skew.abs() >= settings.deskew_min_deg {
+            (Cow::Owned(clean::deskew(&base, skew)), skew)
         } else {
-            None
+            (base, 0.0)
         };
-        let skew = if straight.is_some() { skew } else { 0.0 };
-        let seen: &GrayImage = straight.as_ref().unwrap_or(base);
         let geometry = Geometry {
             width: self.width,
             height: self.height,
@@ -489,6 +515,18 @@ impl Prepared<'_> {
             skew_h: seen.height(),
         };
         clock.clean_ms += ms(t.elapsed());
+        (seen, geometry)
+    }
+
+    /// Recognises a straightened page.
+    fn read(
+        &self,
+        seen: &GrayImage,
+        geometry: Geometry,
+        engine: &mut Engine,
+        settings: &Settings,
+        clock: &mut Clock,
+    ) -> Result<Attempt, Fault> {
         let t = Instant::now();
         let c = cpu_ms();
         let (words, mean) = engine
@@ -501,6 +539,18 @@ impl Prepared<'_> {
             mean,
             geometry,
         })
+    }
+
+    /// One attempt: turn, deskew, recognise.
+    fn attempt(
+        &self,
+        turn: u32,
+        engine: &mut Engine,
+        settings: &Settings,
+        clock: &mut Clock,
+    ) -> Result<Attempt, Fault> {
+        let (seen, geometry) = self.straighten(turn, settings, clock);
+        self.read(&seen, geometry, engine, settings, clock)
     }
 }
 

@@ -216,8 +216,15 @@ impl Doc<'_> {
         let p = self.pages[h.pi];
         let l = &p.lines[h.li];
         let lab = &l.toks[h.toks.clone()];
+        // The label's column starts where its segment does (`N° de sécurité sociale`).
+        let seg = lab[0].seg;
+        let seg_x0 = l
+            .toks
+            .iter()
+            .find(|t| t.seg == seg)
+            .map_or(lab[0].x0, |t| t.x0);
         let (x0, x1) = (
-            lab.iter().map(|t| t.x0).fold(f32::MAX, f32::min),
+            lab.iter().map(|t| t.x0).fold(seg_x0, f32::min),
             lab.iter().map(|t| t.x1).fold(f32::MIN, f32::max),
         );
         let y1 = lab.iter().map(|t| t.y1).fold(f32::MIN, f32::max);
@@ -231,11 +238,20 @@ impl Doc<'_> {
             }
             let slack = 1.5 * lh;
             let (wx0, wx1) = (x0 - slack, x1.max(x0 + 6.0 * lh) + slack);
+            // The words under the label, and the rest of the last one's segment (a long
+            // value runs on to the right).
+            let mut last_seg = None;
             let ws: Vec<(V, TokRef)> = nl
                 .toks
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| good_word(t) && t.x1 > wx0 && t.x0 < wx1)
+                .filter(|(_, t)| {
+                    let under = t.x1 > wx0 && t.x0 < wx1;
+                    if under {
+                        last_seg = Some(t.seg);
+                    }
+                    good_word(t) && (under || (t.x0 >= wx1 && Some(t.seg) == last_seg))
+                })
                 .map(|(ti, t)| {
                     (
                         V {

@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use mailroom_domain::fields::FieldKind;
 use mailroom_domain::validate::check_document;
 use mailroom_domain::{Class, FieldResult};
+#[cfg(test)]
+use serde_json::json;
 use serde_json::{Map, Value};
 use time::Date;
 
@@ -61,7 +63,7 @@ pub fn extract(
         special::below_dependants(&doc, &mut cands);
     }
     if matches!(class, Class::Invoice | Class::Quote) {
-        special::amounts_that_add_up(&mut cands);
+        special::amounts_that_add_up(&mut cands, class == Class::Quote);
     }
     let mut chosen = engine::assign(cands);
     if let Some(c) = chosen.get_mut("birth_date") {
@@ -180,4 +182,159 @@ pub fn values_of(fields: &BTreeMap<String, FieldResult>) -> BTreeMap<String, Val
         .iter()
         .map(|(k, f)| (k.clone(), f.value.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::testkit::{fixture, page};
+    use crate::model::Model;
+
+    fn run(class: Class, pages: &[crate::page::ReadPage]) -> BTreeMap<String, FieldResult> {
+        let model = Model::embedded().expect("model");
+        let layouts: Vec<PageLayout> = pages.iter().map(PageLayout::new).collect();
+        let refs: Vec<&PageLayout> = layouts.iter().collect();
+        let ctx = Context {
+            received: None,
+            model: &model,
+        };
+        extract(class, &refs, &ctx)
+    }
+
+    /// On real OCR output of each class: every field marked valid is the truth's, and the
+    /// identifiers, dates and amounts the fixture prints are found.
+    #[test]
+    fn fixtures_valid_fields_are_right() {
+        for c in [
+            Class::MembershipForm,
+            Class::Invoice,
+            Class::Quote,
+            Class::Complaint,
+        ] {
+            let (pages, truth) = fixture(c.as_str());
+            let got = run(c, &pages);
+            for (k, f) in &got {
+                if f.valid {
+                    let spec = mailroom_domain::fields::field_spec(c, k).expect("a field");
+                    let want = truth.fields.get(k).unwrap_or(&Value::Null);
+                    assert!(
+                        crate::eval::same_value(k, spec.kind, want, &f.value),
+                        "{c}.{k}: {} marked valid, truth {want}",
+                        f.value
+                    );
+                }
+            }
+        }
+        let (pages, truth) = fixture("invoice");
+        let got = run(Class::Invoice, &pages);
+        for k in [
+            "invoice_number",
+            "invoice_date",
+            "total_amount",
+            "provider_siret",
+            "member_number",
+        ] {
+            assert_eq!(got.get(k).map(|f| &f.value), truth.fields.get(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn labels_right_and_below() {
+        let p = page(
+            1,
+            &[
+                (100, 100, "FACTURE N° FA-2025-00123"),
+                (1400, 100, "Date : 12/03/2025"),
+                (100, 300, "N° adhérent : ADH 004 213 7"),
+                (100, 400, "Siret : 732 829 320 00074"),
+                (100, 600, "Montant total : 100,00 €"),
+                (100, 700, "Part Sécurité sociale : 60,00 €"),
+                (100, 800, "Part mutuelle : 30,00 €"),
+                (100, 900, "Reste à charge : 10,00 €"),
+            ],
+        );
+        let got = run(Class::Invoice, &[p]);
+        let v = |k: &str| got.get(k).map(|f| f.value.clone());
+        assert_eq!(v("invoice_number"), Some(json!("FA-2025-00123")));
+        assert_eq!(v("invoice_date"), Some(json!("2025-03-12")));
+        assert_eq!(v("member_number"), Some(json!("ADH0042137")));
+        assert_eq!(v("provider_siret"), Some(json!("73282932000074")));
+        assert_eq!(v("total_amount"), Some(json!("100.00")));
+        assert_eq!(v("remaining_amount"), Some(json!("10.00")));
+        // Amounts that add up are valid; the SIRET's Luhn sum holds.
+        assert!(got["total_amount"].valid && got["provider_siret"].valid);
+        assert_eq!(got["provider_siret"].page, 1);
+        assert!(got["provider_siret"].bbox[2] > got["provider_siret"].bbox[0]);
+
+        // Under the label, as forms print it; a wrong NIR key is never valid.
+        let p = page(
+            1,
+            &[
+                (100, 100, "N° de sécurité sociale"),
+                (100, 160, "2 69 05 49 588 157 81"),
+                (1200, 100, "IBAN"),
+                (1200, 160, "FR76 1333 5000 4008 9328 9136 106"),
+            ],
+        );
+        let got = run(Class::MembershipForm, &[p]);
+        assert_eq!(got["nir"].value, json!("269054958815781"));
+        assert!(!got["nir"].valid);
+        assert_eq!(got["iban"].value, json!("FR7613335000400893289136106"));
+        assert!(got["iban"].valid);
+    }
+
+    #[test]
+    fn amounts_that_do_not_add_up_are_not_valid() {
+        let p = page(
+            1,
+            &[
+                (100, 600, "Montant total : 100,00 €"),
+                (100, 700, "Part Sécurité sociale : 60,00 €"),
+                (100, 900, "Reste à charge : 20,00 €"),
+            ],
+        );
+        let got = run(Class::Invoice, &[p]);
+        assert_eq!(got["total_amount"].value, json!("100.00"));
+        assert!(!got["total_amount"].valid && !got["remaining_amount"].valid);
+    }
+
+    #[test]
+    fn complaint_fields() {
+        let p = page(
+            1,
+            &[
+                (100, 100, "Mme Anne DURAND"),
+                (100, 160, "N° adhérent : M12345678"),
+                (1400, 300, "Lyon, le 3 mars 2025"),
+                (100, 400, "Objet : Refus de remboursement"),
+                (100, 500, "Madame, Monsieur,"),
+                (
+                    100,
+                    600,
+                    "Votre décompte n° DEC-2025-12345 ne rembourse rien.",
+                ),
+                (
+                    100,
+                    700,
+                    "Il me manque 45,20 € sur la facture n° FA-2025-00999.",
+                ),
+                (100, 800, "Sans réponse, je saisirai le médiateur."),
+                (100, 900, "Veuillez agréer mes salutations distinguées."),
+                (100, 1000, "Anne DURAND"),
+            ],
+        );
+        let got = run(Class::Complaint, &[p]);
+        let v = |k: &str| got.get(k).map(|f| f.value.clone());
+        assert_eq!(v("last_name"), Some(json!("DURAND")));
+        assert_eq!(v("first_name"), Some(json!("Anne")));
+        assert_eq!(v("member_number"), Some(json!("M12345678")));
+        assert_eq!(v("letter_date"), Some(json!("2025-03-03")));
+        assert_eq!(v("subject"), Some(json!("Refus de remboursement")));
+        assert_eq!(v("disputed_amount"), Some(json!("45.20")));
+        assert_eq!(v("escalation"), Some(json!(true)));
+        assert_eq!(
+            v("references"),
+            Some(json!(["DEC-2025-12345", "FA-2025-00999"]))
+        );
+    }
 }

@@ -25,6 +25,9 @@ fn member_number() -> Rule {
             (r"\bmatricule\b", 0.9, Both),
             (r"\badh\b\.?\s*:", 0.8, Right),
             (r"contrat adherent\s*:?", 1.0, Right),
+            (r"dossier d'adherent\s*(n\s?[°º]\s*)?:?", 0.9, Right),
+            (r"adherente? sous le (numero|n°)", 0.9, Right),
+            (r"(mon )?numero d'adherent\s*(est)?\s*:?", 1.0, Right),
             (
                 r"adherente? (de|a|chez) (votre|la) mutuelle\s*\(?",
                 0.9,

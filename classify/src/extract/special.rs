@@ -184,6 +184,12 @@ fn letters_only(s: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Names
 
+/// Words of mail software and letter heads that look like names.
+static NOT_A_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(mail|gmail|outlook|orange|sfr|free|laposte|webmail|messagerie|boite|envoye|reception|objet|mutuelle|sante|service|madame|monsieur|docteur|dr|date)$",
+    )
+});
 static CIVILITY: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(mme|madame|m|m\.|mr|mr\.|monsieur|mlle|mademoiselle|melle)$"));
 
@@ -249,6 +255,9 @@ fn name_pair(
         .iter()
         .map(|w| w.0.text.trim_end_matches([',', '.']).to_string())
         .collect();
+    if words.iter().any(|w| NOT_A_NAME.is_match(&fold_text(w))) {
+        return false;
+    }
     let Some((last, first)) = split_name(&words, ctx) else {
         return false;
     };
@@ -603,6 +612,10 @@ fn membership(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
             && !f.starts_with("mail")
             && !f.starts_with("electronique")
             && t.chars().any(|c| c.is_ascii_digit())
+            && t.split_whitespace()
+                .filter(|w| w.chars().any(char::is_alphabetic))
+                .count()
+                >= 2
     };
     text_field(doc, "address", &[(&M_ADDR, 1.0)], &addr, out);
     text_field(
@@ -787,7 +800,7 @@ static REF: LazyLock<Regex> = LazyLock::new(|| {
 static LETTER_DATE: LazyLock<Vec<(Regex, f64)>> = LazyLock::new(|| {
     vec![
         (re(r"[a-z)-]+, le\b"), 1.0),
-        (re(r"^le\b"), 0.8),
+        (re(r"^le\b"), 0.9),
         (re(r"^envoye\s*:?|^date\s*:"), 1.0),
         (
             re(r"^(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b"),
@@ -795,6 +808,8 @@ static LETTER_DATE: LazyLock<Vec<(Regex, f64)>> = LazyLock::new(|| {
         ),
     ]
 });
+static BODY_START: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(objet|madame|monsieur|messieurs|bonjour|cher|chere)\b"));
 static CLOSING: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"salutations|sentiments|cordialement|considération|consideration|dans l'attente|bien a vous|merci d'avance",
@@ -853,14 +868,19 @@ fn complaint(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
         }
     }
 
-    // Letter date.
+    // Letter date: in the letter's head, before the subject or the salutation; dates in the
+    // body are those of earlier letters and invoices.
+    let body = doc
+        .pages
+        .first()
+        .and_then(|p| p.lines.iter().position(|l| BODY_START.is_match(&l.fold)));
+    let in_head = |pi: usize, li: usize| pi == 0 && body.is_none_or(|b| li < b);
     for (r, w) in LETTER_DATE.iter() {
         for h in doc.hits(r) {
             let ws = doc.right_of(&h);
             let vs: Vec<V> = ws.iter().map(|w| w.0.clone()).collect();
             if let Some(p) = values::parse(VK::Date, &vs) {
-                let top = doc.pages[h.pi].lines[h.li].y0 < doc.pages[h.pi].height * 0.45;
-                let s = if top && h.pi == 0 { *w } else { w * 0.5 };
+                let s = if in_head(h.pi, h.li) { *w } else { w * 0.4 };
                 out.push(super::engine::cand_from("letter_date", p, &ws, s));
             }
         }
@@ -872,9 +892,25 @@ fn complaint(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
             if l.y0 > p.height * 0.45 {
                 break;
             }
+            // Each segment on its own: an e-mail's date stands beside the sender.
+            let l = doc.line(0, li);
+            for start in (0..l.toks.len()).filter(|&i| i == 0 || l.toks[i].seg != l.toks[i - 1].seg)
+            {
+                let ws = seg_words(doc, 0, li, start);
+                let vs: Vec<V> = ws.iter().map(|w| w.0.clone()).collect();
+                if start > 0
+                    && ws.len() <= 7
+                    && in_head(0, li)
+                    && let Some(d) = values::parse(VK::Date, &vs)
+                    && d.range.start <= 1
+                {
+                    out.push(super::engine::cand_from("letter_date", d, &ws, 0.8));
+                }
+            }
             let ws = line_words(doc, 0, li, 0);
             let vs: Vec<V> = ws.iter().map(|w| w.0.clone()).collect();
             if ws.len() <= 5
+                && in_head(0, li)
                 && let Some(d) = values::parse(VK::Date, &vs)
                 && d.range.start == 0
                 && d.range.end == ws.len()
@@ -1142,7 +1178,10 @@ fn combinations(items: &[usize], k: usize) -> Vec<Vec<usize>> {
 /// Chooses the four amounts together: among the best few candidates of each, the
 /// combination where total = AMO + AMC + reste à charge is preferred, and its candidates
 /// are promoted above any other.
-pub fn amounts_that_add_up(cands: &mut [Cand]) {
+pub fn amounts_that_add_up(cands: &mut [Cand], quote: bool) {
+    // A quote often prints two offers side by side (the 100 % Santé one and the one chosen
+    // by a ticked box): any other reading of an amount puts the choice in doubt.
+    let rival_share = if quote { 0.5 } else { 0.85 };
     const KEYS: [&str; 4] = [
         "total_amount",
         "social_security_amount",
@@ -1208,7 +1247,7 @@ pub fn amounts_that_add_up(cands: &mut [Cand]) {
             let (key, v, sc) = (cands[i].key, cents(&cands[i]), cands[i].score);
             let contested = cands
                 .iter()
-                .any(|o| o.key == key && cents(o) != v && o.score >= 0.85 * sc);
+                .any(|o| o.key == key && cents(o) != v && o.score >= rival_share * sc);
             cands[i].doubt |= contested;
         }
         for i in chosen.into_iter().flatten() {
@@ -1227,6 +1266,7 @@ mod tests {
     fn patterns_compile() {
         for p in [
             &*CIVILITY,
+            &*NOT_A_NAME,
             &*PROVIDER,
             &*PROVIDER_START,
             &*TITLE,
@@ -1244,6 +1284,7 @@ mod tests {
             &*OBJET,
             &*REF,
             &*CLOSING,
+            &*BODY_START,
             &*GOOD,
             &*BAD,
         ] {

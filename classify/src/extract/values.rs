@@ -98,6 +98,18 @@ fn parse_date(ws: &[V]) -> Option<Parsed> {
             let d = normalize::date(&s)
                 .or_else(|| normalize::date(&fix_date_text(&s)))
                 .or_else(|| comb_date(&ws[i..i + len]));
+            // Eight digits in cells read as six first (`1 7 0 1 2 0 2 6`): take all eight.
+            let d = match (d, comb_date(ws.get(i..i + len + 2).unwrap_or(&[]))) {
+                (Some(_), Some(longer)) if len == 6 => {
+                    return Some(Parsed {
+                        value: Value::String(normalize::date_to_string(longer)),
+                        range: i..i + len + 2,
+                        valid: true,
+                        repaired: false,
+                    });
+                }
+                (d, _) => d,
+            };
             if let Some(d) = d {
                 // Tighten from the left (`le 12/03/2025` → `12/03/2025`).
                 let mut a = i;
@@ -206,6 +218,13 @@ fn date_like(t: &str) -> bool {
                 | "vendredi"
                 | "samedi"
                 | "dimanche"
+                | "lun"
+                | "mer"
+                | "jeu"
+                | "ven"
+                | "sam"
+                | "dim"
+                | "a"
         )
 }
 
@@ -248,7 +267,10 @@ fn parse_email(ws: &[V]) -> Option<Parsed> {
             // OCR splits an address after a dot or a dash (`anne. durand@free.fr`).
             let mut start = i;
             let mut text = w.text.clone();
-            while start > 0 && ws[start - 1].text.ends_with(['.', '_', '-']) {
+            while start > 0
+                && (ws[start - 1].text.ends_with(['.', '_', '-'])
+                    || ws[start].text.starts_with(['.', '_', '-']))
+            {
                 start -= 1;
                 text = format!("{}{text}", ws[start].text);
             }
