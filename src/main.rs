@@ -111,11 +111,7 @@ fn main() -> anyhow::Result<()> {
             let progress = move |p: mailroom_classify::Progress<'_>| {
                 if tty {
                     let width = 30;
-                    let filled = if p.total == 0 {
-                        width
-                    } else {
-                        p.done * width / p.total
-                    };
+                    let filled = (p.done * width).checked_div(p.total).unwrap_or(width);
                     eprint!(
                         "\r[{}{}] {}/{} envelopes",
                         "#".repeat(filled),

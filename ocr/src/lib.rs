@@ -193,9 +193,9 @@ impl Default for Settings {
             deskew: true,
             deskew_min_deg: 0.5,
             blank_ink_per_10k: 5,
-            downscale_above_dpi: 400,
+            downscale_above_dpi: 210,
             upscale_below_dpi: 0,
-            target_dpi: 300,
+            target_dpi: 200,
             variables: Vec::new(),
         }
     }
