@@ -158,7 +158,7 @@ fn stage(envs: &[PathBuf], slots: usize, settings: &mailroom_ocr::Settings) -> a
         recognize / n,
         decode / n,
         clean / n,
-        (elapsed - recognize - decode - clean) / n
+        (elapsed - recognize - decode - clean).max(0.0) / n
     );
     println!(
         "  overhead of the stage over pure recognition, on OCR pages: {:.1} % (target < 10 %)",

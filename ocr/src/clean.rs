@@ -290,6 +290,69 @@ impl Geometry {
     }
 }
 
+/// Whether a page of Latin text is upside down, from its letters' shape: ascenders (b, d, f,
+/// h, k, l, t and capitals) outnumber descenders (g, j, p, q, y) in any Latin-script language,
+/// so in each text line more ink rises above the x-height band than hangs below the baseline;
+/// turned upside down, the reverse. `Some(true)` upside down, `Some(false)` upright, `None`
+/// when there are too few lines to tell. Works on a straightened page; lines are found in four
+/// vertical strips so that columns need not share baselines. Takes a few milliseconds.
+pub(crate) fn upside_down(img: &GrayImage, dpi: u32) -> Option<bool> {
+    let (w, h) = img.dimensions();
+    let raw = img.as_raw();
+    let strips = 4u32;
+    let (mut above, mut below, mut lines) = (0u64, 0u64, 0u32);
+    let min_line = (dpi / 50).max(4) as usize; // about 0.5 mm
+    let max_line = (dpi / 3) as usize; // about 8 mm: taller is a picture or a rule
+    for s in 0..strips {
+        let (x0, x1) = ((w * s / strips) as usize, (w * (s + 1) / strips) as usize);
+        let profile: Vec<u32> = (0..h as usize)
+            .map(|y| {
+                raw[y * w as usize + x0..y * w as usize + x1]
+                    .iter()
+                    .filter(|&&p| p < INK)
+                    .count() as u32
+            })
+            .collect();
+        let mut y = 0usize;
+        while y < profile.len() {
+            if profile[y] == 0 {
+                y += 1;
+                continue;
+            }
+            let start = y;
+            while y < profile.len() && profile[y] > 0 {
+                y += 1;
+            }
+            let line = &profile[start..y];
+            if line.len() < min_line || line.len() > max_line {
+                continue;
+            }
+            // The x-height band: the rows holding at least half the line's peak of ink.
+            let peak = *line.iter().max().unwrap_or(&0);
+            let core: Vec<usize> = (0..line.len()).filter(|&i| line[i] * 2 >= peak).collect();
+            let (Some(&top), Some(&bottom)) = (core.first(), core.last()) else {
+                continue;
+            };
+            above += line[..top].iter().map(|&v| u64::from(v)).sum::<u64>();
+            below += line[bottom + 1..]
+                .iter()
+                .map(|&v| u64::from(v))
+                .sum::<u64>();
+            lines += 1;
+        }
+    }
+    if lines < 8 || above + below < 200 {
+        return None;
+    }
+    if below > above * 3 / 2 {
+        Some(true)
+    } else if above > below * 3 / 2 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,68 +474,5 @@ mod tests {
             ..g
         };
         assert_eq!(g.bbox([0, 95, 5, 100]), [0, 0, 10, 10]);
-    }
-}
-
-/// Whether a page of Latin text is upside down, from its letters' shape: ascenders (b, d, f,
-/// h, k, l, t and capitals) outnumber descenders (g, j, p, q, y) in any Latin-script language,
-/// so in each text line more ink rises above the x-height band than hangs below the baseline;
-/// turned upside down, the reverse. `Some(true)` upside down, `Some(false)` upright, `None`
-/// when there are too few lines to tell. Works on a straightened page; lines are found in four
-/// vertical strips so that columns need not share baselines. Takes a few milliseconds.
-pub(crate) fn upside_down(img: &GrayImage, dpi: u32) -> Option<bool> {
-    let (w, h) = img.dimensions();
-    let raw = img.as_raw();
-    let strips = 4u32;
-    let (mut above, mut below, mut lines) = (0u64, 0u64, 0u32);
-    let min_line = (dpi / 50).max(4) as usize; // about 0.5 mm
-    let max_line = (dpi / 3) as usize; // about 8 mm: taller is a picture or a rule
-    for s in 0..strips {
-        let (x0, x1) = ((w * s / strips) as usize, (w * (s + 1) / strips) as usize);
-        let profile: Vec<u32> = (0..h as usize)
-            .map(|y| {
-                raw[y * w as usize + x0..y * w as usize + x1]
-                    .iter()
-                    .filter(|&&p| p < INK)
-                    .count() as u32
-            })
-            .collect();
-        let mut y = 0usize;
-        while y < profile.len() {
-            if profile[y] == 0 {
-                y += 1;
-                continue;
-            }
-            let start = y;
-            while y < profile.len() && profile[y] > 0 {
-                y += 1;
-            }
-            let line = &profile[start..y];
-            if line.len() < min_line || line.len() > max_line {
-                continue;
-            }
-            // The x-height band: the rows holding at least half the line's peak of ink.
-            let peak = *line.iter().max().unwrap_or(&0);
-            let core: Vec<usize> = (0..line.len()).filter(|&i| line[i] * 2 >= peak).collect();
-            let (Some(&top), Some(&bottom)) = (core.first(), core.last()) else {
-                continue;
-            };
-            above += line[..top].iter().map(|&v| u64::from(v)).sum::<u64>();
-            below += line[bottom + 1..]
-                .iter()
-                .map(|&v| u64::from(v))
-                .sum::<u64>();
-            lines += 1;
-        }
-    }
-    if lines < 8 || above + below < 200 {
-        return None;
-    }
-    if below > above * 3 / 2 {
-        Some(true)
-    } else if above > below * 3 / 2 {
-        Some(false)
-    } else {
-        None
     }
 }
