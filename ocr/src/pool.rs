@@ -6,7 +6,7 @@
 //! from its exit status and the tail of its stderr. Either way the slot is freed and the next
 //! request starts a fresh worker.
 
-use crate::protocol::{Request, Response, read_frame, write_frame};
+use crate::protocol::{PROTOCOL, Request, Response, read_frame, write_frame};
 use crate::worker::{FAULTS_ENV, WORKER_ENV};
 use crate::{Limits, Settings};
 use std::collections::VecDeque;
@@ -99,7 +99,21 @@ impl Worker {
             return Err(format!("the OCR worker stopped at start ({e}; {cause})"));
         }
         match w.rx.recv_timeout(START_TIMEOUT) {
-            Ok(Ok(Some((Response::Ready, _)))) => Ok(w),
+            Ok(Ok(Some((Response::Ready { protocol }, _)))) if protocol == PROTOCOL => Ok(w),
+            Ok(Err(e)) => {
+                w.reap();
+                Err(format!(
+                    "the OCR worker {} answered its start in a way we cannot read ({e}); it is probably from another build of mailroom: rebuild it (cargo build --release --workspace)",
+                    pool.exe.display()
+                ))
+            }
+            Ok(Ok(Some((Response::Ready { .. }, _)))) => {
+                w.reap();
+                Err(format!(
+                    "the OCR worker {} is from another build of mailroom; rebuild it (cargo build --release --workspace) or name the right one in MAILROOM_OCR_WORKER",
+                    pool.exe.display()
+                ))
+            }
             Ok(Ok(Some((Response::Fault(f), _)))) => {
                 w.reap();
                 Err(f.reason)

@@ -10,6 +10,24 @@ use crate::{FileKind, Limits, Settings};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 
+/// Fingerprint of the message types: a worker program from another build (a stale
+/// `mailroom-ocr-worker` next to a fresh `mailroom`) is refused at start with a clear error
+/// rather than misread.
+pub(crate) const PROTOCOL: u64 = fnv(include_bytes!("protocol.rs"))
+    ^ fnv(include_bytes!("lib.rs")).rotate_left(1)
+    ^ fnv(include_bytes!("page.rs")).rotate_left(2);
+
+const fn fnv(bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
+
 /// The largest header either side accepts (a page's words fit many times over).
 const MAX_HEADER: usize = 64 << 20;
 
@@ -47,8 +65,13 @@ pub enum Misbehaviour {
 /// Worker → parent.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum Response {
-    Ready,
-    Probed { pages: Vec<PageInfo> },
+    /// The engine is loaded; `protocol` is the worker's [`PROTOCOL`].
+    Ready {
+        protocol: u64,
+    },
+    Probed {
+        pages: Vec<PageInfo>,
+    },
     Page(Box<PageText>),
     Fault(Fault),
 }

@@ -11,7 +11,7 @@ use crate::engine::{Engine, RawWord};
 use crate::page::{PageText, Source, Timings, Word};
 use crate::pdf::{self, PdfPage};
 use crate::protocol::{
-    Fault, FaultKind, Misbehaviour, PageInfo, Request, Response, read_frame, write_frame,
+    Fault, FaultKind, Misbehaviour, PROTOCOL, PageInfo, Request, Response, read_frame, write_frame,
 };
 use crate::{FileKind, Limits, Orientation, Settings, TEXT_LAYER_DPI};
 use image::GrayImage;
@@ -126,7 +126,7 @@ fn serve_loop() -> std::io::Result<()> {
     if let Some(osd) = engines.osd.as_mut() {
         let _ = osd.set_variable("debug_file", "/dev/null");
     }
-    write_frame(&mut output, &Response::Ready, &[])?;
+    write_frame(&mut output, &Response::Ready { protocol: PROTOCOL }, &[])?;
     let faults = std::env::var(FAULTS_ENV).as_deref() == Ok("1");
     let max_payload = usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX);
     while let Some((req, payload)) = read_frame::<Request>(&mut input, max_payload)? {
@@ -226,7 +226,7 @@ fn misbehave(how: Misbehaviour) -> Result<Response, Fault> {
         }
         Misbehaviour::Panic => panic!("a deliberate panic"),
     }
-    Ok(Response::Ready)
+    Ok(Response::Ready { protocol: PROTOCOL })
 }
 
 fn probe(bytes: &[u8], kind: FileKind, limits: &Limits) -> Result<Vec<PageInfo>, Fault> {
