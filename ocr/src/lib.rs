@@ -154,8 +154,14 @@ pub enum Orientation {
 /// How pages are read. The defaults are the measured best (crate docs, README).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
-    /// Tesseract languages.
+    /// Tesseract languages of the first reading.
     pub languages: String,
+    /// Languages of a second reading, for pages whose first reading is unsure (mean word
+    /// confidence under `fallback_below`); the better of the two is kept. Empty for none.
+    /// French mail reads as well with French alone, and 20 % faster than with French and
+    /// English together; English helps only on the odd English page (README, measured).
+    pub fallback_languages: String,
+    pub fallback_below: f32,
     /// Tesseract page segmentation mode.
     pub psm: u32,
     pub orientation: Orientation,
@@ -184,7 +190,9 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            languages: "fra+eng".into(),
+            languages: "fra".into(),
+            fallback_languages: "fra+eng".into(),
+            fallback_below: 85.0,
             psm: 3,
             orientation: Orientation::OsdWhenUnsure,
             osd_min_confidence: 2.0,

@@ -107,7 +107,11 @@ fn serve_loop() -> std::io::Result<()> {
         } else {
             Some(Engine::new_osd()?)
         };
-        Ok(Engines { text, osd })
+        Ok(Engines {
+            text,
+            osd,
+            fallback: None,
+        })
     });
     let mut engines = match engines {
         Ok(e) => e,
@@ -245,6 +249,8 @@ fn ms(d: Duration) -> f64 {
 pub(crate) struct Engines {
     pub text: Engine,
     pub osd: Option<Engine>,
+    /// The second-reading engine ([`Settings::fallback_languages`]), loaded on first need.
+    pub fallback: Option<Engine>,
 }
 
 pub(crate) fn read_page(
@@ -387,6 +393,29 @@ pub(crate) fn read_page(
                 }
             }
         }
+    };
+    let best = if !settings.fallback_languages.is_empty()
+        && best.quality() < settings.fallback_below
+    {
+        if engines.fallback.is_none() {
+            engines.fallback = Some(
+                Engine::new(&settings.fallback_languages, &settings.variables)
+                    .map_err(|reason| Fault::new(index, FaultKind::Engine, reason))?,
+            );
+        }
+        match engines.fallback.as_mut() {
+            Some(fallback) => {
+                let second = page.attempt(best.geometry.turn, fallback, settings, &mut clock)?;
+                if second.quality() > best.quality() {
+                    second
+                } else {
+                    best
+                }
+            }
+            None => best,
+        }
+    } else {
+        best
     };
     let Clock {
         clean_ms,
