@@ -4,8 +4,9 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal as _;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(
@@ -58,6 +59,58 @@ enum Command {
         #[arg(long)]
         ocr_cache: Option<PathBuf>,
     },
+    /// Stores envelopes: each PATH is one envelope (a folder of page files, or a single
+    /// file). A copy of an envelope already stored is reported and not stored again.
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Runs the pipeline on this machine: watches the inbox, reads and qualifies envelopes
+    /// through a queue kept in the store, and stops cleanly on SIGTERM or Ctrl-C.
+    Run {
+        /// The hot folder scanners drop envelopes into.
+        #[arg(long, default_value = "inbox")]
+        inbox: PathBuf,
+        /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Serve the upload endpoint on this address (e.g. 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// OCR slots, i.e. envelopes in flight (default: the number of cores).
+        #[arg(long)]
+        slots: Option<usize>,
+        /// A classifier model file instead of the one built in.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Seconds an envelope must stay unchanged in the inbox before it is taken.
+        #[arg(long, default_value_t = 2.0)]
+        settle: f64,
+        /// Stop once the inbox and the queue are empty, instead of watching for more.
+        #[arg(long)]
+        exit_when_idle: bool,
+    },
+    /// Writes every finished envelope of the store as RESULTS.md lines.
+    Export {
+        /// Results file (JSON Lines).
+        #[arg(long, default_value = "results.jsonl")]
+        out: PathBuf,
+        /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Envelopes per status in the store.
+    Status {
+        /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Scanners allowed to upload envelopes.
+    #[command(subcommand)]
+    Scanner(ScannerCommand),
     /// Reads pages and prints their text; with --json, the words with boxes and confidences.
     Ocr {
         /// Page files, multi-page PDF or TIFF files, or envelope folders.
@@ -66,6 +119,19 @@ enum Command {
         /// One JSON object per FILE: pages, words, boxes, confidences.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScannerCommand {
+    /// Registers a scanner for the upload endpoint and prints its token, once: the store
+    /// keeps only its hash.
+    Add {
+        /// The scanner's name (letters, digits, '.', '_', '-').
+        name: String,
+        /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -150,6 +216,37 @@ fn main() -> anyhow::Result<()> {
             eprintln!();
             println!("{report}");
         }
+        Command::Ingest {
+            paths,
+            database_url,
+        } => runtime()?.block_on(pipeline::ingest(paths, database_url))?,
+        Command::Run {
+            inbox,
+            database_url,
+            listen,
+            slots,
+            model,
+            settle,
+            exit_when_idle,
+        } => {
+            let mut config = mailroom_workers::embedded::EmbeddedConfig::new(inbox);
+            config.database_url = database_url_or_env(database_url);
+            config.listen = listen;
+            config.model = model;
+            config.settle = Duration::from_secs_f64(settle.max(0.0));
+            config.exit_when_idle = exit_when_idle;
+            if let Some(n) = slots {
+                config.ocr.slots = n.max(1);
+            }
+            runtime()?.block_on(pipeline::run(config))?;
+        }
+        Command::Export { out, database_url } => {
+            runtime()?.block_on(pipeline::export(out, database_url))?
+        }
+        Command::Status { database_url } => runtime()?.block_on(pipeline::status(database_url))?,
+        Command::Scanner(ScannerCommand::Add { name, database_url }) => {
+            runtime()?.block_on(pipeline::add_scanner(name, database_url))?
+        }
         Command::Ocr { files, json } => {
             let stdout = std::io::stdout();
             mailroom_ocr::cli::ocr_command(&files, json, &mut stdout.lock())?;
@@ -204,4 +301,135 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    init_logs();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// The store URL: the flag, else `$DATABASE_URL`, else `None` (the default SQLite file).
+fn database_url_or_env(flag: Option<String>) -> Option<String> {
+    flag.or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+}
+
+/// Logs to stderr: JSON lines when not on a terminal (for a log collector), readable text
+/// otherwise; `RUST_LOG` filters (default `info`).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if std::io::stderr().is_terminal() {
+        builder.try_init()
+    } else {
+        builder.json().try_init()
+    };
+}
+
+/// The store and pipeline commands (`ingest`, `run`, `export`, `status`, `scanner add`).
+mod pipeline {
+    use anyhow::Context as _;
+    use std::path::PathBuf;
+
+    use mailroom_store::{Received, Store};
+
+    async fn open(url: Option<String>) -> anyhow::Result<Store> {
+        let url = super::database_url_or_env(url);
+        Store::open(url.as_deref())
+            .await
+            .context("opening the store")
+    }
+
+    pub async fn ingest(paths: Vec<PathBuf>, url: Option<String>) -> anyhow::Result<()> {
+        let store = open(url).await?;
+        let limits = mailroom_ingest::Limits::default();
+        let mut refused = 0;
+        for path in &paths {
+            match mailroom_ingest::ingest_path(&store, path, "cli", &limits).await {
+                Ok(Received::New(id)) => println!("{}: stored as {id}", path.display()),
+                Ok(Received::Duplicate(id)) => {
+                    println!("{}: duplicate of {id}, not stored again", path.display())
+                }
+                Err(e) => {
+                    refused += 1;
+                    println!("{}: refused: {e}", path.display());
+                }
+            }
+        }
+        store.close().await;
+        anyhow::ensure!(
+            refused == 0,
+            "{refused} of {} envelopes refused",
+            paths.len()
+        );
+        Ok(())
+    }
+
+    pub async fn run(config: mailroom_workers::embedded::EmbeddedConfig) -> anyhow::Result<()> {
+        let shutdown = async {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            tracing::info!("stop requested");
+        };
+        let summary = mailroom_workers::embedded::run(config, None, shutdown).await?;
+        println!(
+            "{} envelopes stored, {} rejected, {} given back for a later try, {} taken back at start",
+            summary.stored, summary.rejected, summary.retried, summary.recovered
+        );
+        Ok(())
+    }
+
+    pub async fn export(out: PathBuf, url: Option<String>) -> anyhow::Result<()> {
+        let store = open(url).await?;
+        let results = store.export().await?;
+        let mut text = String::new();
+        for r in &results {
+            text.push_str(&serde_json::to_string(r)?);
+            text.push('\n');
+        }
+        std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+        let counts = store.counts().await?;
+        let unfinished = counts[&mailroom_store::EnvelopeStatus::Received]
+            + counts[&mailroom_store::EnvelopeStatus::Reading];
+        println!(
+            "{} envelopes written to {} ({unfinished} still waiting or being read, not written)",
+            results.len(),
+            out.display()
+        );
+        store.close().await;
+        Ok(())
+    }
+
+    pub async fn status(url: Option<String>) -> anyhow::Result<()> {
+        let store = open(url).await?;
+        for (status, n) in store.counts().await? {
+            println!("{status}: {n}");
+        }
+        store.close().await;
+        Ok(())
+    }
+
+    pub async fn add_scanner(name: String, url: Option<String>) -> anyhow::Result<()> {
+        let store = open(url).await?;
+        let token = store.add_scanner(&name).await?;
+        println!("{token}");
+        eprintln!("scanner {name} added; keep this token now: it is not shown again");
+        store.close().await;
+        Ok(())
+    }
 }

@@ -45,6 +45,10 @@ static CONTINUES: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CONTINUATION_HEAD: LazyLock<Regex> =
     LazyLock::new(|| re(r"^.{0,60}[-–] (suite|conditions)\b|^suite\b"));
+/// What an invoice calls itself at its head, in the languages invoices reach the mailroom in.
+static INVOICE_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(invoices?|rechnung|factuur|faktura|fattura|factura)\b|^facture\b|\bfacture n")
+});
 /// A letter's opening: a continuation page of a letter has none of these.
 static LETTER_HEAD: LazyLock<Regex> = LazyLock::new(|| {
     re(r"^objet\b|madame, monsieur|^madame|^monsieur|^messieurs|^bonjour|, le \d|^de\s*:")
@@ -222,6 +226,19 @@ impl Qualifier {
     pub fn classify(&self, fold: &str) -> (Class, f64) {
         let p = self.model.predict(fold);
         let (c, conf) = p.best();
+        // A hand rule beside the model, which learned French care invoices only: a document
+        // whose head calls itself an invoice in another language (or `Facture n°`) and that
+        // the model sees as no other service's is an invoice.
+        let head: String = fold.lines().take(20).collect::<Vec<_>>().join("\n");
+        let services = [Class::MembershipForm, Class::Quote, Class::Complaint];
+        if (c == Class::Other || conf < self.model.min_confidence)
+            && INVOICE_TITLE.is_match(&head)
+            && services
+                .iter()
+                .all(|s| p.prob(*s) < p.prob(Class::Invoice).max(0.2))
+        {
+            return (Class::Invoice, p.prob(Class::Invoice).max(0.6));
+        }
         if c != Class::Other && conf < self.model.min_confidence {
             return (Class::Other, p.prob(Class::Other).max(1.0 - conf));
         }

@@ -12,6 +12,11 @@
 //!   and scored; the thresholds sit a little below issue #4's targets where the stage meets
 //!   them, and just under today's figures where it does not yet (see the README).
 //!
+//! - **external**: real invoices and receipts nobody on the team wrote (`../shared/external`,
+//!   read in place, never copied; skipped when the folder is absent): every one is classed
+//!   `invoice` or `other`, never `membership_form` or `complaint`, and invoice2data's golden
+//!   fields (date, total, number) are right for at least 80 % of its files.
+//!
 //! `MAILROOM_OCR_CACHE=DIR` keeps the pages read between runs (developer machines).
 
 use std::collections::BTreeMap;
@@ -29,12 +34,12 @@ const GATE_COUNT: u64 = 60;
 /// Thresholds of the gate (fractions). Issue #4's targets are 98 % (class), 97 % (split),
 /// 99.5 % (valid) and 85 % (straight-through); the gate sits a little below where the stage
 /// meets them and just under today's figures where it does not yet (README).
-const MIN_CLASS: f64 = 0.96;
-const MIN_SPLIT: f64 = 0.95;
-const MIN_VALID_PRECISION: f64 = 0.985;
-const MIN_STRAIGHT_THROUGH: f64 = 0.60;
+const MIN_CLASS: f64 = 0.97;
+const MIN_SPLIT: f64 = 0.96;
+const MIN_VALID_PRECISION: f64 = 0.99;
+const MIN_STRAIGHT_THROUGH: f64 = 0.74;
 /// Identifiers and dates of invoices, quotes and complaints.
-const MIN_ID_DATE: f64 = 0.88;
+const MIN_ID_DATE: f64 = 0.93;
 const ID_DATE_FIELDS: [&str; 9] = [
     "member_number",
     "invoice_number",
@@ -46,9 +51,10 @@ const ID_DATE_FIELDS: [&str; 9] = [
     "provider_siret",
     "provider_rpps",
 ];
-/// Amounts and letter dates: held back by values OCR does not read (pharmacy totals) and
-/// quotes whose chosen offer is a ticked box.
-const MIN_AMOUNT: f64 = 0.72;
+/// Amounts and letter dates: held back by values OCR does not read (pharmacy totals, a
+/// ticked box read as nothing) and quotes whose chosen offer only ink would show. Measured on
+/// this gate set: 85 % at the lowest (remaining_amount), straight-through 77 %.
+const MIN_AMOUNT: f64 = 0.82;
 const AMOUNT_FIELDS: [&str; 4] = [
     "total_amount",
     "social_security_amount",
@@ -68,6 +74,7 @@ fn main() {
     for (name, f) in [
         ("golden", golden as fn() -> Result<(), String>),
         ("gate", gate),
+        ("external", external),
     ] {
         if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
             continue;
@@ -234,6 +241,117 @@ fn gate() -> Result<(), String> {
             if r.fields.get(*f).is_some_and(|s| s.truth >= 5) {
                 at_least(f, r.field_accuracy(f), min);
             }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// The external folders of invoice-like documents, and invoice2data's share to reach.
+const EXTERNAL_INVOICES: [&str; 5] = [
+    "invoice2data",
+    "facturx-fr",
+    "facturx-de",
+    "oca-edi",
+    "sroie/img",
+];
+const MIN_INVOICE2DATA: f64 = 0.8;
+
+/// Processes one external folder; `None` when it is absent.
+fn process_external(dir: &Path) -> Result<Option<Vec<mailroom_domain::EnvelopeResult>>, String> {
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    let opts = ProcessOptions {
+        ocr_cache: std::env::var_os("MAILROOM_OCR_CACHE").map(PathBuf::from),
+        ..ProcessOptions::default()
+    };
+    mailroom_classify::process(dir, &mut out, &opts, &|_| {}).map_err(|e| e.to_string())?;
+    let text = String::from_utf8(out).map_err(|e| e.to_string())?;
+    text.lines()
+        .map(|l| serde_json::from_str(l).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// invoice2data's expected value of one of our fields, in our normalised form.
+fn invoice2data_expected(exp: &Value, key: &str) -> Option<String> {
+    match key {
+        "invoice_date" => exp.get("date")?.as_str().map(str::to_string),
+        "total_amount" => exp.get("amount")?.as_f64().map(|a| format!("{a:.2}")),
+        _ => exp.get("invoice_number")?.as_str().map(str::to_string),
+    }
+}
+
+fn external() -> Result<(), String> {
+    // `../shared/external` beside the workspace (this crate is one level down).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/external");
+    if !root.is_dir() {
+        eprintln!("external: {} absent, skipped", root.display());
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    for folder in EXTERNAL_INVOICES {
+        let Some(results) = process_external(&root.join(folder))? else {
+            continue;
+        };
+        for r in &results {
+            for d in &r.documents {
+                if matches!(
+                    d.class,
+                    mailroom_domain::Class::MembershipForm | mailroom_domain::Class::Complaint
+                ) {
+                    problems.push(format!("{folder}/{}: classed {}", r.envelope, d.class));
+                }
+            }
+        }
+    }
+    // invoice2data: the results come in the folder's order, one line per file.
+    let dir = root.join("invoice2data");
+    if let Some(results) = process_external(&dir)? {
+        let files = mailroom_classify::process::list_envelopes(&dir).map_err(|e| e.to_string())?;
+        let mut right = 0;
+        for (f, r) in files.iter().zip(&results) {
+            let exp: Value = std::fs::read_to_string(f.with_extension("json"))
+                .ok()
+                .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+                .and_then(|v| v.get(0).cloned())
+                .ok_or_else(|| format!("{}: no expected json", f.display()))?;
+            let ok = ["invoice_date", "total_amount", "invoice_number"]
+                .iter()
+                .all(|k| {
+                    let Some(want) = invoice2data_expected(&exp, k) else {
+                        return true; // not asserted upstream
+                    };
+                    // Numbers are compared as FIELDS.md normalises them: upper case.
+                    r.documents
+                        .iter()
+                        .find_map(|d| d.fields.get(*k))
+                        .is_some_and(|g| {
+                            g.value.as_str().map(str::to_uppercase) == Some(want.to_uppercase())
+                        })
+                });
+            eprintln!(
+                "external: invoice2data {} {}",
+                f.display(),
+                if ok { "right" } else { "wrong" }
+            );
+            right += usize::from(ok);
+        }
+        let share = right as f64 / files.len().max(1) as f64;
+        eprintln!(
+            "external: invoice2data {right} of {} files right",
+            files.len()
+        );
+        if share < MIN_INVOICE2DATA {
+            problems.push(format!(
+                "invoice2data: {right} of {} files with date, total and number right",
+                files.len()
+            ));
         }
     }
     if problems.is_empty() {

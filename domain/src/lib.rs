@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod amount;
+pub mod calendar;
 pub mod check;
 pub mod class;
 pub mod fields;

@@ -62,8 +62,12 @@ pub fn extract(
     if class == Class::MembershipForm {
         special::below_dependants(&doc, &mut cands);
     }
+    if class == Class::Quote {
+        special::keep_chosen_offer(&doc, &mut cands);
+    }
     if matches!(class, Class::Invoice | Class::Quote) {
         special::amounts_that_add_up(&mut cands, class == Class::Quote);
+        special::derive_missing_amount(&doc, class, &mut cands);
     }
     let mut chosen = engine::assign(cands);
     if let Some(c) = chosen.get_mut("birth_date") {
@@ -336,5 +340,78 @@ mod tests {
             v("references"),
             Some(json!(["DEC-2025-12345", "FA-2025-00999"]))
         );
+    }
+
+    /// A quote printing two offers side by side: the amounts are those of the offer whose
+    /// box OCR did not read as an empty outline.
+    #[test]
+    fn quote_amounts_of_the_chosen_offer() {
+        let p = page(
+            1,
+            &[
+                (100, 1000, "Prix total TTC 260,00 €"),
+                (1300, 1000, "Prix total TTC 905,50 €"),
+                (100, 1060, "Remboursement AMO 40,20 €"),
+                (1300, 1060, "Remboursement AMO 0,09 €"),
+                (100, 1120, "Reste à charge 219,80 €"),
+                (1300, 1120, "Reste à charge 905,41 €"),
+                (100, 1200, "[] Offre choisie par le patient"),
+                (1300, 1200, "Offre choisie par le patient"),
+            ],
+        );
+        let got = run(Class::Quote, &[p]);
+        let v = |k: &str| got.get(k).map(|f| f.value.clone());
+        assert_eq!(v("total_amount"), Some(json!("905.50")));
+        assert_eq!(v("social_security_amount"), Some(json!("0.09")));
+        assert_eq!(v("remaining_amount"), Some(json!("905.41")));
+        assert!(got["total_amount"].valid);
+    }
+
+    /// A web mail's printout: the title above `1 message` is the subject, the sender below.
+    #[test]
+    fn webmail_subject_and_sender() {
+        let p = page(
+            1,
+            &[
+                (100, 100, "Orange Sandrine BRUNET <brunet@orange.fr>"),
+                (100, 160, "Réclamation – montant remboursé insuffisant"),
+                (100, 220, "1 message"),
+                (
+                    100,
+                    280,
+                    "BRUNET Sandrine <brunet@orange.fr> mar. 28 octobre 2025",
+                ),
+                (100, 400, "Bonjour,"),
+                (100, 460, "Je conteste le remboursement de ma facture."),
+            ],
+        );
+        let got = run(Class::Complaint, &[p]);
+        let v = |k: &str| got.get(k).map(|f| f.value.clone());
+        assert_eq!(
+            v("subject"),
+            Some(json!("Réclamation – montant remboursé insuffisant"))
+        );
+        assert_eq!(v("last_name"), Some(json!("BRUNET")));
+        assert_eq!(v("first_name"), Some(json!("Sandrine")));
+    }
+
+    /// An invoice with VAT: the total paid is the last amount of the total row, the sum of
+    /// the amount before tax and the tax; a foreign label and date are read.
+    #[test]
+    fn vat_total_and_foreign_labels() {
+        let p = page(
+            1,
+            &[
+                (100, 100, "Rechnungsnr. 30064443"),
+                (100, 160, "Rechnungsdatum 7. Mai 2014"),
+                (100, 600, "Total facture 24,99 5,00 29,99"),
+                (100, 700, "TVA 20% payée sur les encaissements 5,00"),
+            ],
+        );
+        let got = run(Class::Invoice, &[p]);
+        let v = |k: &str| got.get(k).map(|f| f.value.clone());
+        assert_eq!(v("total_amount"), Some(json!("29.99")));
+        assert_eq!(v("invoice_number"), Some(json!("30064443")));
+        assert_eq!(v("invoice_date"), Some(json!("2014-05-07")));
     }
 }

@@ -28,6 +28,7 @@ pub fn candidates(class: Class, doc: &Doc<'_>, ctx: &Context<'_>) -> Vec<Cand> {
         Class::MembershipForm => membership(doc, ctx, &mut out),
         Class::Invoice | Class::Quote => {
             total_rows(doc, &mut out);
+            vat_total_rows(doc, &mut out);
             if class == Class::Invoice {
                 date_column(doc, &mut out);
             }
@@ -187,7 +188,7 @@ fn letters_only(s: &str) -> bool {
 /// Words of mail software and letter heads that look like names.
 static NOT_A_NAME: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(mail|gmail|outlook|orange|sfr|free|laposte|webmail|messagerie|boite|envoye|reception|objet|mutuelle|sante|service|madame|monsieur|docteur|dr|date)$",
+        r"^(mail|gmail|outlook|orange|sfr|free|laposte|webmail|messagerie|boite|envoye|reception|objet|mutuelle|sante|service|madame|monsieur|docteur|dr|date|lettre|recommandee|recommande|avec)$",
     )
 });
 static CIVILITY: LazyLock<Regex> =
@@ -382,19 +383,19 @@ fn date_column(doc: &Doc<'_>, out: &mut Vec<Cand>) {
 /// Words of a provider's name.
 static PROVIDER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(pharmacie|cabinet|centre|clinique|polyclinique|hopital|optique|opticiens?|lunetterie|audition|audio|auditif|selarl|scm|sarl|sas|laboratoire|docteur|dr|maison de sante|kinesitherapie|dentaire|vision|acoustique)\b",
+        r"\b(pharmacie|cabinet|centre|clinique|polyclinique|hopital|optique|opticiens?|lunetterie|audition|audio|auditif|selarl|scm|sarl|sas|laboratoire|docteur|dr|maison de sante|kinesitherapie|dentaire|vision|acoustique|l.oreille)\b",
     )
 });
 /// Titles and captions at the top of a document, never a provider's name.
 static TITLE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(facture|devis|soins|seances|actes|equipement|note|commercial|medical|delivre|normalise|appareillage|honoraires|recu|duplicata|original)\b",
+        r"\b(facture|devis|soins|seances|actes|equipement|note|commercial|medical|delivre|normalise|appareillage|honoraires|recu|duplicata|original|schema|dents|prix|ttc|chirurgie)\b",
     )
 });
 /// A provider's name usually starts with its kind.
 static PROVIDER_START: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(grande |les |l')?(pharmacie|cabinet|centre|clinique|polyclinique|hopital|optique|opticiens?|audition|selarl|scm|laboratoire|docteur|dr)\b",
+        r"^((grande |les |l')?(pharmacie|cabinet|centre|clinique|polyclinique|hopital|optique|opticiens?|audition|selarl|scm|laboratoire|docteur|dr)|l.oreille)\b",
     )
 });
 /// Lines near a provider's name that are not it.
@@ -488,7 +489,8 @@ fn provider_name(doc: &Doc<'_>, out: &mut Vec<Cand>) {
     }
     if let Some((_, toks)) = best {
         let text: Vec<String> = toks.iter().map(|r| v_of(doc, *r).text).collect();
-        if let Some(t) = normalize::text(&text.join(" ")) {
+        // A rule under the name is read as a dash glued to its last word.
+        if let Some(t) = normalize::text(text.join(" ").trim_end_matches(['-', '_', '—'])) {
             out.push(cand("provider_name", Value::String(t), doc, toks, 0.8));
         }
     }
@@ -625,7 +627,28 @@ fn membership(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
         &|t: &str| letters_only(t),
         out,
     );
-    text_field(doc, "plan", &[(&M_PLAN, 1.0)], &|t: &str| t.len() >= 3, out);
+    // Forms that print the plan as text: `Formule | Confort` on a recap, `Formule choisie`
+    // over a box filled in. Weighed under what a clerk may skip: never marked valid alone.
+    static M_PLAN_BARE: LazyLock<Regex> = LazyLock::new(|| re(r"^formule( choisie| souhaitee)?\b"));
+    // A plan's name, not a price line of the list of plans (`Formule 1 ..... 25,62 €`).
+    let plan = |t: &str| {
+        let f = fold_text(t);
+        t.len() >= 3
+            && !f.starts_with("date")
+            && !f.contains('€')
+            && !f.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            && f.split_whitespace().count() <= 4
+            && f.chars().any(char::is_alphabetic)
+            // `FORMULE (une seule)`: the caption of a list of boxes, not a plan.
+            && (!f.ends_with("seule") || f.starts_with("hospi"))
+    };
+    text_field(
+        doc,
+        "plan",
+        &[(&M_PLAN, 1.0), (&M_PLAN_BARE, 0.85)],
+        &plan,
+        out,
+    );
     let _ = ctx;
     signed(doc, out);
     dependants(doc, out);
@@ -868,6 +891,8 @@ fn complaint(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
         }
     }
 
+    webmail(doc, ctx, out);
+
     // Letter date: in the letter's head, before the subject or the salutation; dates in the
     // body are those of earlier letters and invoices.
     let body = doc
@@ -924,6 +949,38 @@ fn complaint(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
     sender(doc, ctx, out);
 }
 
+/// `1 message` under the title of a web mail's printout.
+static MESSAGE_COUNT: LazyLock<Regex> = LazyLock::new(|| re(r"^\S{0,3}\s?messages?$"));
+
+/// A web mail's printout has no `Objet :`: the title stands on the line above `1 message`,
+/// and the sender (`Name <address>`) on the line below.
+fn webmail(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
+    let Some(p) = doc.pages.first() else { return };
+    let Some(li) = p
+        .lines
+        .iter()
+        .take(12)
+        .position(|l| MESSAGE_COUNT.is_match(&l.fold))
+    else {
+        return;
+    };
+    if li > 0 {
+        let ws = line_words(doc, 0, li - 1, 0);
+        let text = joined(&ws);
+        if let Some(t) = normalize::text(text.trim_matches(|c: char| !c.is_alphanumeric())) {
+            let toks = ws.iter().map(|w| w.1).collect();
+            out.push(cand("subject", Value::String(t), doc, toks, 0.95));
+        }
+    }
+    if li + 1 < p.lines.len() {
+        let ws: Vec<(V, TokRef)> = line_words(doc, 0, li + 1, 0)
+            .into_iter()
+            .take_while(|(v, _)| !v.text.contains(['<', '@']))
+            .collect();
+        name_pair(doc, &ws, ("last_name", "first_name"), 0.95, ctx, out);
+    }
+}
+
 /// Invoice, file and statement numbers cited in the letter.
 fn references(doc: &Doc<'_>, out: &mut Vec<Cand>) {
     let mut refs: Vec<String> = Vec::new();
@@ -931,13 +988,31 @@ fn references(doc: &Doc<'_>, out: &mut Vec<Cand>) {
     for (pi, p) in doc.pages.iter().enumerate() {
         for (li, l) in p.lines.iter().enumerate() {
             for ti in 0..l.toks.len() {
-                let before = &l.fold[..l.starts[ti]];
+                // A number at the start of a line may follow its label at the end of the
+                // line before (`la facture n°` / `33583999 (…)`).
+                let before = match ti {
+                    0 if li > 0 => p.lines[li - 1].fold.as_str(),
+                    _ => &l.fold[..l.starts[ti]],
+                };
                 if !REF.is_match(before) || before.trim_end().ends_with("adherent") {
                     continue;
                 }
                 let ws = line_words(doc, pi, li, ti);
                 let vs: Vec<V> = ws.iter().map(|w| w.0.clone()).collect();
-                if let Some(p) = values::parse(VK::Code, &vs[..vs.len().min(3)]) {
+                let mut parsed = values::parse(VK::Code, &vs[..vs.len().min(3)]);
+                // `FAC26000685 de Clinique…`: a lower-case word glued on is not the number's.
+                if let Some(p) = &parsed
+                    && p.range.len() > 1
+                    && vs[p.range.end - 1].text.chars().all(char::is_lowercase)
+                {
+                    parsed = values::parse(VK::Code, &vs[p.range.start..p.range.end - 1])
+                        .filter(|q| q.range.start == 0)
+                        .map(|mut q| {
+                            q.range = p.range.start..p.range.end - 1;
+                            q
+                        });
+                }
+                if let Some(p) = parsed {
                     if p.range.start != 0 {
                         continue;
                     }
@@ -955,7 +1030,8 @@ fn references(doc: &Doc<'_>, out: &mut Vec<Cand>) {
     }
     if !refs.is_empty() {
         let v = Value::Array(refs.into_iter().map(Value::String).collect());
-        out.push(cand("references", v, doc, toks, 0.8));
+        // The subject line often cites the same number: both fields may use its words.
+        out.push(shared(cand("references", v, doc, toks, 0.8)));
     }
 }
 
@@ -1160,6 +1236,36 @@ fn total_rows(doc: &Doc<'_>, out: &mut Vec<Cand>) {
     }
 }
 
+/// A total row of an invoice with VAT (`Total facture  24,99  5,00  29,99`): the last and
+/// largest amount is the sum of two before it (before tax + tax), and is the total paid.
+fn vat_total_rows(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    static TAX: LazyLock<Regex> = LazyLock::new(|| re(r"\b(tva|vat|mwst|ust|btw|ttc)\b"));
+    for (pi, p) in doc.pages.iter().enumerate() {
+        if !p.lines.iter().any(|l| TAX.is_match(&l.fold)) {
+            continue;
+        }
+        for (li, l) in p.lines.iter().enumerate() {
+            let Some(m) = TOTAL_WORD.find(&l.fold) else {
+                continue;
+            };
+            let from = l.toks_in(m.start(), m.end()).end;
+            let am = line_amounts(doc, pi, li, from);
+            let Some((last, before)) = am.split_last() else {
+                continue;
+            };
+            if before.len() < 2 || before.iter().any(|a| a.0 >= last.0) {
+                continue;
+            }
+            let sums = (0..before.len())
+                .any(|i| (i + 1..before.len()).any(|j| before[i].0 + before[j].0 == last.0));
+            if sums {
+                let v = Value::String(mailroom_domain::Amount::from_cents(last.0).to_normalized());
+                out.push(cand("total_amount", v, doc, last.1.clone(), 1.1));
+            }
+        }
+    }
+}
+
 /// The `k`-element subsets of `items`, in order.
 fn combinations(items: &[usize], k: usize) -> Vec<Vec<usize>> {
     if k == 0 {
@@ -1175,6 +1281,214 @@ fn combinations(items: &[usize], k: usize) -> Vec<Vec<usize>> {
     out
 }
 
+/// The caption under each offer of a quote that prints several side by side, with the box
+/// the patient ticks (`Offre choisie par le patient`, `Option retenue`).
+static OFFER_CHOSEN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(offre|option|proposition) (choisie|retenue)"));
+/// `Option retenue : OPTION 3`, as a later page of a treatment plan repeats it.
+static OPTION_NAMED: LazyLock<Regex> = LazyLock::new(|| re(r"option retenue\s*:?\s*option\s*(\d)"));
+
+/// What OCR read in the box before an offer's caption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BoxRead {
+    /// Nothing read: a ticked box is often dropped with its ink.
+    Nothing,
+    /// The outline of an empty box (`[]`, `[1`, `LJ`, `O`).
+    Empty,
+    /// A cross read as a glyph (`[X]`, `[%]`, `&`).
+    Ticked,
+}
+
+fn box_read(text: &str) -> BoxRead {
+    let t = text.trim();
+    if t.chars()
+        .any(|c| matches!(c, 'x' | 'X' | '%' | '&' | 'K' | 'M' | '*' | '#' | 'Ê' | '¥'))
+    {
+        BoxRead::Ticked
+    } else {
+        BoxRead::Empty
+    }
+}
+
+/// The x-range (upright pixels) and place of the offer the patient chose, on a quote that
+/// prints several: named on a later page (`Option retenue : OPTION 3` under `OPTION 1 2 3`
+/// headers), or the only caption whose box is ticked, or the only one whose box OCR did not
+/// read as an empty outline. `None` when the words cannot tell.
+fn chosen_offer(doc: &Doc<'_>) -> Option<(usize, f32, f32, f32)> {
+    for (pi, p) in doc.pages.iter().enumerate() {
+        // Captions, each with its line and first word; a skewed scan may put them on lines of
+        // their own, so those standing at about the same height are taken together.
+        let mut caps: Vec<(usize, usize)> = Vec::new();
+        for (li, l) in p.lines.iter().enumerate() {
+            for m in OFFER_CHOSEN.find_iter(&l.fold) {
+                caps.push((li, l.toks_in(m.start(), m.end()).start));
+            }
+        }
+        let tok = |(li, ti): (usize, usize)| &p.lines[li].toks[ti];
+        let Some(&first) = caps.first() else {
+            continue;
+        };
+        let lh = p.lines[first.0].h();
+        let y = tok(first).yc();
+        caps.retain(|&c| (tok(c).yc() - y).abs() < 3.0 * lh);
+        if caps.len() < 2 {
+            continue;
+        }
+        caps.sort_by(|a, b| tok(*a).x0.total_cmp(&tok(*b).x0));
+        let reads: Vec<BoxRead> = caps
+            .iter()
+            .map(|&(li, ti)| {
+                let t = &p.lines[li].toks[ti];
+                match ti.checked_sub(1).map(|b| &p.lines[li].toks[b]) {
+                    Some(b) if t.x0 - b.x1 < 2.5 * lh && b.text.chars().count() <= 3 => {
+                        box_read(&b.text)
+                    }
+                    _ => BoxRead::Nothing,
+                }
+            })
+            .collect();
+        let named = doc
+            .pages
+            .iter()
+            .flat_map(|q| &q.lines)
+            .find_map(|x| OPTION_NAMED.captures(&x.fold))
+            .and_then(|c| c.get(1)?.as_str().parse::<usize>().ok())
+            .filter(|k| (1..=caps.len()).contains(k))
+            .map(|k| k - 1);
+        let only = |r: BoxRead| {
+            let ix: Vec<usize> = (0..reads.len()).filter(|&i| reads[i] == r).collect();
+            (ix.len() == 1).then(|| ix[0])
+        };
+        let chosen = named.or_else(|| only(BoxRead::Ticked)).or_else(|| {
+            let others_empty =
+                reads.iter().filter(|r| **r == BoxRead::Empty).count() == reads.len() - 1;
+            only(BoxRead::Nothing).filter(|_| others_empty)
+        })?;
+        // Columns run from a little left of each caption to the next one.
+        let xs: Vec<f32> = caps.iter().map(|&c| tok(c).x0 - 3.0 * lh).collect();
+        let x0 = if chosen == 0 { 0.0 } else { xs[chosen] };
+        let x1 = xs.get(chosen + 1).copied().unwrap_or(p.width + 1.0);
+        let y1 = caps.iter().map(|&c| tok(c).y1).fold(f32::MIN, f32::max);
+        return Some((pi, x0, x1, y1));
+    }
+    None
+}
+
+/// On a quote printing several offers side by side, the amounts of the offers the patient
+/// did not choose are dropped: the chosen one's amounts are the document's.
+pub fn keep_chosen_offer(doc: &Doc<'_>, cands: &mut [Cand]) {
+    let Some((pi, x0, x1, y)) = chosen_offer(doc) else {
+        return;
+    };
+    let p = doc.pages[pi];
+    for c in cands.iter_mut() {
+        if !AMOUNT_KEYS.contains(&c.key) {
+            continue;
+        }
+        let Some(&(cpi, li, ti)) = c.toks.first() else {
+            continue;
+        };
+        let t = &doc.line(cpi, li).toks[ti];
+        let xc = (t.x0 + t.x1) / 2.0;
+        if cpi == pi && t.y1 <= y && t.y0 > y - 0.45 * p.height && !(x0..x1).contains(&xc) {
+            // Not a reading of this field at all: dropped (scores under 0 are never taken).
+            c.score = -1.0;
+        }
+    }
+}
+
+const AMOUNT_KEYS: [&str; 4] = [
+    "total_amount",
+    "social_security_amount",
+    "complementary_amount",
+    "remaining_amount",
+];
+
+/// When no set of amounts adds up because OCR dropped one value, and the total and two
+/// parts were read: the third is what remains, kept only when its label is printed and the
+/// value itself stands somewhere on the document (a zero may be left blank). It is not
+/// marked checked: nothing confirmed it beyond the sum.
+pub fn derive_missing_amount(doc: &Doc<'_>, class: Class, cands: &mut Vec<Cand>) {
+    if cands.iter().any(|c| c.checked) {
+        return;
+    }
+    let cents = |c: &Cand| -> Option<i64> {
+        c.value
+            .as_str()
+            .and_then(|s| s.parse::<mailroom_domain::Amount>().ok())
+            .map(|a| a.cents())
+    };
+    let best = |k: &str| -> Option<i64> {
+        cands
+            .iter()
+            .filter(|c| c.key == k && c.score > 0.0)
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+            .and_then(cents)
+    };
+    let Some(total) = best("total_amount") else {
+        return;
+    };
+    let parts = &AMOUNT_KEYS[1..];
+    // The first place a part's label is printed, if it is.
+    let label_of = |k: &str| {
+        super::rules::rules(class)
+            .iter()
+            .find(|r| r.key == k)
+            .and_then(|r| {
+                r.labels
+                    .iter()
+                    .find_map(|l| doc.hits(&l.re).into_iter().next())
+            })
+    };
+    // Parts read, and parts printed without a value read (at most one may be).
+    let mut sum = 0;
+    let mut missing = None;
+    for k in parts {
+        match best(k) {
+            Some(v) => sum += v,
+            None => {
+                if let Some(h) = label_of(k) {
+                    if missing.is_some() {
+                        return;
+                    }
+                    missing = Some((*k, h));
+                }
+            }
+        }
+    }
+    let Some((key, label)) = missing else {
+        return;
+    };
+    let v = total - sum;
+    if v < 0 || v == total {
+        return;
+    }
+    let mut printed: Option<Vec<TokRef>> = None;
+    'search: for (pi, p) in doc.pages.iter().enumerate() {
+        for li in 0..p.lines.len() {
+            for (c, toks) in line_amounts(doc, pi, li, 0) {
+                if c == v {
+                    printed = Some(toks);
+                    break 'search;
+                }
+            }
+        }
+    }
+    let toks = match printed {
+        Some(t) => t,
+        None if v == 0 => label
+            .toks
+            .clone()
+            .map(|ti| (label.pi, label.li, ti))
+            .collect(),
+        None => return,
+    };
+    let value = Value::String(mailroom_domain::Amount::from_cents(v).to_normalized());
+    let mut c = shared(cand(key, value, doc, toks, 0.5));
+    c.doubt = true;
+    cands.push(c);
+}
+
 /// Chooses the four amounts together: among the best few candidates of each, the
 /// combination where total = AMO + AMC + reste à charge is preferred, and its candidates
 /// are promoted above any other.
@@ -1182,12 +1496,7 @@ pub fn amounts_that_add_up(cands: &mut [Cand], quote: bool) {
     // A quote often prints two offers side by side (the 100 % Santé one and the one chosen
     // by a ticked box): any other reading of an amount puts the choice in doubt.
     let rival_share = if quote { 0.5 } else { 0.85 };
-    const KEYS: [&str; 4] = [
-        "total_amount",
-        "social_security_amount",
-        "complementary_amount",
-        "remaining_amount",
-    ];
+    const KEYS: [&str; 4] = AMOUNT_KEYS;
     let cents = |c: &Cand| -> Option<i64> {
         c.value
             .as_str()
@@ -1197,7 +1506,9 @@ pub fn amounts_that_add_up(cands: &mut [Cand], quote: bool) {
     // Per key, the best candidate index of each distinct value, best first (at most 4).
     let mut per: Vec<Vec<usize>> = Vec::new();
     for k in KEYS {
-        let mut ix: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].key == k).collect();
+        let mut ix: Vec<usize> = (0..cands.len())
+            .filter(|&i| cands[i].key == k && cands[i].score > 0.0)
+            .collect();
         ix.sort_by(|&a, &b| cands[b].score.total_cmp(&cands[a].score));
         let mut seen = HashSet::new();
         ix.retain(|&i| seen.insert(cents(&cands[i])));
@@ -1287,6 +1598,9 @@ mod tests {
             &*BODY_START,
             &*GOOD,
             &*BAD,
+            &*OFFER_CHOSEN,
+            &*MESSAGE_COUNT,
+            &*OPTION_NAMED,
         ] {
             assert_ne!(p.as_str(), r"[^\s\S]");
         }

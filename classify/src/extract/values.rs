@@ -97,7 +97,8 @@ fn parse_date(ws: &[V]) -> Option<Parsed> {
             let s = join(&ws[i..i + len]);
             let d = normalize::date(&s)
                 .or_else(|| normalize::date(&fix_date_text(&s)))
-                .or_else(|| comb_date(&ws[i..i + len]));
+                .or_else(|| comb_date(&ws[i..i + len]))
+                .or_else(|| foreign_date(&s));
             // Eight digits in cells read as six first (`1 7 0 1 2 0 2 6`): take all eight.
             let d = match (d, comb_date(ws.get(i..i + len + 2).unwrap_or(&[]))) {
                 (Some(_), Some(longer)) if len == 6 => {
@@ -183,9 +184,66 @@ fn fix_date_text(s: &str) -> String {
         .join(" ")
 }
 
+/// Month names of the other languages invoices come in (English, German, Dutch), by their
+/// first three letters (`mai` and `mei` are May; `maart`, `marz` March).
+fn foreign_month(w: &str) -> Option<u8> {
+    let w = w.trim_end_matches(['.', ',']);
+    if w.len() < 3 || !w.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let m = match &w[..3] {
+        "jan" => 1,
+        "feb" => 2,
+        "mar" | "maa" => 3,
+        "apr" => 4,
+        "may" | "mai" | "mei" => 5,
+        "jun" => 6,
+        "jul" => 7,
+        "aug" => 8,
+        "sep" => 9,
+        "oct" | "okt" => 10,
+        "nov" => 11,
+        "dec" | "dez" => 12,
+        _ => return None,
+    };
+    Some(m)
+}
+
+/// Dates as foreign invoices print them: `August 3, 2014`, `Jan 1, 2022`, `7. Mai 2014`,
+/// `19 april 2014`, and the American `03/20/2023` when the day cannot be a month.
+fn foreign_date(s: &str) -> Option<time::Date> {
+    let f = normalize::fold_text(s);
+    let words: Vec<&str> = f
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty() && *w != ".")
+        .collect();
+    let num = |w: &str| w.trim_end_matches('.').parse::<u16>().ok();
+    let build = |y: u16, m: u8, d: u16| {
+        let month = time::Month::try_from(m).ok()?;
+        time::Date::from_calendar_date(i32::from(y), month, u8::try_from(d).ok()?).ok()
+    };
+    match words.as_slice() {
+        [m, d, y] if foreign_month(m).is_some() => {
+            build(num(y).filter(|y| *y >= 1900)?, foreign_month(m)?, num(d)?)
+        }
+        [d, m, y] if foreign_month(m).is_some() => {
+            build(num(y).filter(|y| *y >= 1900)?, foreign_month(m)?, num(d)?)
+        }
+        [one] => {
+            let parts: Vec<u16> = one.split('/').map(num).collect::<Option<Vec<_>>>()?;
+            match parts.as_slice() {
+                [m, d, y] if *m <= 12 && *d > 12 && *y >= 1900 => build(*y, *m as u8, *d),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 fn date_like(t: &str) -> bool {
     let f = normalize::fold_text(t);
     f.chars().any(|c| c.is_ascii_digit())
+        || foreign_month(&f).is_some()
         || matches!(
             f.trim_end_matches('.'),
             "janvier"
@@ -235,9 +293,12 @@ fn parse_amount(ws: &[V]) -> Option<Parsed> {
         let mut best: Option<Parsed> = None;
         for len in 1..=4.min(ws.len() - i) {
             let s = join(&ws[i..i + len]);
+            // Table rules read as `|`, `]` or `}` stick to the figures beside them; a comma
+            // may be read as a semicolon (`450;00 €`).
+            let s = s.replace(';', ",").replace('$', "");
             let s = s
-                .trim_end_matches(['.', ';', ')', '!'])
-                .trim_start_matches('(');
+                .trim_end_matches(['.', ',', ')', '!', '}', ']', '|'])
+                .trim_start_matches(['(', '|', '[', '{', '“', '"', '«', '‘', '\'']);
             if let Some(a) = normalize::amount(s) {
                 let decimal = s.contains(',') || s.contains('.');
                 let euro = s.contains('€') || s.to_lowercase().contains("eur");
@@ -254,11 +315,18 @@ fn parse_amount(ws: &[V]) -> Option<Parsed> {
         if best.is_some() {
             return best;
         }
-        if !is_filler(&ws[i].text) {
+        if !is_filler(&ws[i].text) && !leader_junk(&ws[i].text) {
             break;
         }
     }
     None
+}
+
+/// The dots of a leader line (`TOTAL ....... 82,69`) as OCR reads them: a short lower-case
+/// word of round letters (`sous`, `eee`, `esse`), never a figure.
+fn leader_junk(t: &str) -> bool {
+    let n = t.chars().count();
+    (1..=5).contains(&n) && t.chars().all(|c| "eocsunmrvwai.:-_…·,'~`".contains(c))
 }
 
 fn parse_email(ws: &[V]) -> Option<Parsed> {
@@ -372,7 +440,16 @@ fn parse_id(k: VK, ws: &[V]) -> Option<Parsed> {
                 }
             }
         }
-        if let Some((p, _)) = best {
+        if let Some((mut p, _)) = best {
+            // `Invoice No : # BLR_…`: the sign printed before a code is part of it.
+            if k == VK::Code
+                && i > 0
+                && ws[i - 1].text == "#"
+                && let Value::String(v) = &p.value
+            {
+                p.value = Value::String(format!("#{v}"));
+                p.range = i - 1..p.range.end;
+            }
             return Some(p);
         }
     }
@@ -420,7 +497,11 @@ pub fn read_id(k: VK, s: &str) -> Option<(String, bool, bool)> {
             let m = normalize::member_number(t)?;
             let ok = mailroom_domain::check::check_member_number(&m).is_ok()
                 && m.chars().any(|c| c.is_ascii_digit());
-            ok.then_some((m, true, false))
+            // `ADHO896533`, `MO5188091`: a prefix ending in O before the digits may be a 0
+            // misread. No check digit can tell, so it is kept but not trusted.
+            let lead: String = m.chars().take_while(char::is_ascii_alphabetic).collect();
+            let doubtful = lead.len() >= 2 && lead.ends_with('O') && lead.len() < m.len();
+            ok.then_some((m, !doubtful, false))
         }
         VK::Code => {
             let t = s.trim_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '(' | ')'));
@@ -438,6 +519,19 @@ pub fn read_id(k: VK, s: &str) -> Option<(String, bool, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn foreign_dates() {
+        let d = |s: &str| foreign_date(s).map(normalize::date_to_string);
+        assert_eq!(d("August 3 , 2014").as_deref(), Some("2014-08-03"));
+        assert_eq!(d("Jan 1, 2022").as_deref(), Some("2022-01-01"));
+        assert_eq!(d("7. Mai 2014").as_deref(), Some("2014-05-07"));
+        assert_eq!(d("19 april 2014").as_deref(), Some("2014-04-19"));
+        assert_eq!(d("03/20/2023").as_deref(), Some("2023-03-20"));
+        // Day and month both possible: left to the French reading, not guessed.
+        assert_eq!(d("03/04/2023"), None);
+        assert_eq!(d("Total 12 2014"), None);
+    }
 
     fn ws(s: &str) -> Vec<V> {
         let mut x = 0;

@@ -1,0 +1,331 @@
+//! `mailroom run`: the whole pipeline on one machine, no broker.
+//!
+//! - The hot folder ([`mailroom_ingest::HotFolder`]) stores complete envelopes.
+//! - The queue is the store itself: [`mailroom_store::Store::claim_next`] leases the oldest
+//!   waiting envelope to this process; as many envelopes are in flight as the OCR stage has
+//!   slots (a semaphore), and each one's lease is renewed while it is worked on.
+//! - After a crash nothing is lost: at start the process takes back what a previous process
+//!   of the same worker name held ([`mailroom_store::Store::release_worker`]), and leases of
+//!   other processes that ran out come back too ([`mailroom_store::Store::release_stale`]).
+//! - On shutdown (SIGTERM, Ctrl-C: the `shutdown` future) it stops taking envelopes, lets the
+//!   ones in flight finish, stops the hot folder and the HTTP server, and returns.
+//! - With `listen` set it serves the upload endpoint, merged with the router the caller
+//!   passes (the web app, later).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mailroom_ingest::{HotFolder, UploadState};
+use mailroom_store::Store;
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::error::WorkerError;
+use crate::process::{Outcome, Pipeline, process_claimed};
+
+/// How `mailroom run` runs.
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    /// The hot folder.
+    pub inbox: PathBuf,
+    /// The store (`None`: the SQLite file by default).
+    pub database_url: Option<String>,
+    /// The OCR stage; its slots are the envelopes in flight.
+    pub ocr: mailroom_ocr::Config,
+    /// A classifier model file instead of the one built in.
+    pub model: Option<PathBuf>,
+    /// The name leases are taken under; a restart under the same name takes back its
+    /// envelopes at once.
+    pub worker: String,
+    /// How long an envelope stays leased without renewal.
+    pub lease: Duration,
+    /// Hot folder settle time and scan interval.
+    pub settle: Duration,
+    pub poll: Duration,
+    /// Serve the upload endpoint (and the caller's router) here.
+    pub listen: Option<SocketAddr>,
+    /// Stop once no envelope waits, is in flight, or sits in the inbox (for batch runs and
+    /// tests); otherwise run until `shutdown`.
+    pub exit_when_idle: bool,
+}
+
+impl EmbeddedConfig {
+    /// Defaults for an inbox: the default store, OCR settings and model; 10-minute leases.
+    pub fn new(inbox: impl Into<PathBuf>) -> EmbeddedConfig {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into());
+        EmbeddedConfig {
+            inbox: inbox.into(),
+            database_url: None,
+            ocr: mailroom_ocr::Config::default(),
+            model: None,
+            worker: format!("embedded@{host}"),
+            lease: Duration::from_secs(600),
+            settle: Duration::from_secs(2),
+            poll: Duration::from_secs(1),
+            listen: None,
+            exit_when_idle: false,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    pub stored: u64,
+    pub rejected: u64,
+    pub retried: u64,
+    /// Envelopes taken back from a previous process at start.
+    pub recovered: u64,
+}
+
+/// Runs until `shutdown` completes (or, with `exit_when_idle`, until there is nothing left).
+///
+/// # Errors
+/// [`WorkerError`] when the store, the OCR stage, the classifier or the listening socket
+/// cannot be set up. Failures on single envelopes are handled and logged, never returned.
+pub async fn run(
+    config: EmbeddedConfig,
+    extra_routes: Option<axum::Router>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<RunSummary, WorkerError> {
+    let store = Store::open(config.database_url.as_deref()).await?;
+    let ocr = config.ocr.clone();
+    let model = config.model.clone();
+    let pipeline = tokio::task::spawn_blocking(move || Pipeline::new(ocr, model.as_deref()))
+        .await
+        .map_err(|e| WorkerError::Io {
+            context: "starting the OCR stage".into(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
+    let result = run_with(&config, store.clone(), pipeline, extra_routes, shutdown).await;
+    store.close().await;
+    result
+}
+
+/// As [`run`], with a store and a pipeline already set up.
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with(
+    config: &EmbeddedConfig,
+    store: Store,
+    pipeline: Pipeline,
+    extra_routes: Option<axum::Router>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<RunSummary, WorkerError> {
+    let mut summary = RunSummary {
+        recovered: store.release_worker(&config.worker).await?,
+        ..RunSummary::default()
+    };
+    if summary.recovered > 0 {
+        tracing::info!(
+            envelopes = summary.recovered,
+            "envelopes in flight at the last stop taken back"
+        );
+    }
+    store.release_stale().await?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    {
+        let stop_tx = stop_tx.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+    }
+    let wake = Arc::new(Notify::new());
+    let folder = HotFolder {
+        inbox: config.inbox.clone(),
+        settle: config.settle,
+        poll: config.poll,
+        limits: mailroom_ingest::Limits::from(&pipeline.reader.config().limits),
+    };
+    let hot = {
+        let (store, rx, wake, folder) =
+            (store.clone(), stop_rx.clone(), wake.clone(), folder.clone());
+        tokio::spawn(async move { folder.run(store, rx, wake).await })
+    };
+    let server = match config.listen {
+        Some(addr) => Some(
+            serve(
+                addr,
+                store.clone(),
+                folder.limits.clone(),
+                extra_routes,
+                stop_rx.clone(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let slots = pipeline.slots();
+    tracing::info!(slots, worker = %config.worker, "embedded pipeline running");
+    let sem = Arc::new(Semaphore::new(slots));
+    let mut in_flight: JoinSet<Result<Outcome, WorkerError>> = JoinSet::new();
+    let mut stop = stop_rx.clone();
+    let mut last_sweep = tokio::time::Instant::now();
+    loop {
+        while let Some(done) = in_flight.try_join_next() {
+            tally(&mut summary, done);
+        }
+        if *stop.borrow() {
+            break;
+        }
+        if last_sweep.elapsed() >= Duration::from_secs(30) {
+            last_sweep = tokio::time::Instant::now();
+            if let Err(e) = store.release_stale().await {
+                tracing::warn!(error = %e, "stale leases not released");
+            }
+        }
+        let permit = tokio::select! {
+            _ = stop.changed() => continue,
+            p = sem.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        match store.claim_next(&config.worker, config.lease).await {
+            Ok(Some(claimed)) => {
+                let (store, pipeline, worker, lease) = (
+                    store.clone(),
+                    pipeline.clone(),
+                    config.worker.clone(),
+                    config.lease,
+                );
+                in_flight.spawn(async move {
+                    let _permit = permit;
+                    let work = process_claimed(&store, &pipeline, &claimed.id, claimed.attempts);
+                    tokio::pin!(work);
+                    let mut renew = tokio::time::interval(lease / 3);
+                    renew.tick().await;
+                    loop {
+                        tokio::select! {
+                            r = &mut work => break r,
+                            _ = renew.tick() => {
+                                if let Err(e) = store.renew(&claimed.id, &worker, lease).await {
+                                    tracing::warn!(envelope = %claimed.id, error = %e, "lease not renewed");
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+            Ok(None) => {
+                drop(permit);
+                // The inbox is looked at before the queue: an envelope stored in between is
+                // then seen waiting.
+                if config.exit_when_idle
+                    && in_flight.is_empty()
+                    && inbox_empty(&config.inbox)
+                    && store
+                        .list(Some(mailroom_store::EnvelopeStatus::Received), 1)
+                        .await
+                        .is_ok_and(|w| w.is_empty())
+                {
+                    tracing::info!("nothing left to do; stopping");
+                    break;
+                }
+                tokio::select! {
+                    _ = stop.changed() => {}
+                    _ = wake.notified() => {}
+                    Some(done) = in_flight.join_next() => tally(&mut summary, done),
+                    _ = tokio::time::sleep(config.poll) => {}
+                }
+            }
+            Err(e) => {
+                drop(permit);
+                tracing::warn!(error = %e, "queue unavailable; retrying");
+                tokio::time::sleep(config.poll).await;
+            }
+        }
+    }
+    tracing::info!(
+        in_flight = in_flight.len(),
+        "stopping: finishing envelopes in flight"
+    );
+    while let Some(done) = in_flight.join_next().await {
+        tally(&mut summary, done);
+    }
+    let _ = stop_tx.send(true);
+    match hot.await {
+        Ok(Err(e)) => tracing::warn!(error = %e, "hot folder stopped with an error"),
+        Err(e) => tracing::warn!(error = %e, "hot folder task failed"),
+        Ok(Ok(())) => {}
+    }
+    if let Some(server) = server {
+        let _ = server.await;
+    }
+    tracing::info!(
+        stored = summary.stored,
+        rejected = summary.rejected,
+        retried = summary.retried,
+        "embedded pipeline stopped"
+    );
+    Ok(summary)
+}
+
+fn tally(
+    summary: &mut RunSummary,
+    done: Result<Result<Outcome, WorkerError>, tokio::task::JoinError>,
+) {
+    match done {
+        Ok(Ok(Outcome::Stored { .. })) => summary.stored += 1,
+        Ok(Ok(Outcome::Rejected { .. })) => summary.rejected += 1,
+        Ok(Ok(Outcome::RetryLater { .. })) => summary.retried += 1,
+        Ok(Ok(Outcome::AlreadyDone)) => {}
+        // The lease runs out and the envelope comes back: nothing is lost.
+        Ok(Err(e)) => tracing::error!(error = %e, "envelope left for a later try"),
+        Err(e) => tracing::error!(error = %e, "envelope task failed"),
+    }
+}
+
+/// Whether the inbox holds no envelope (hidden entries and `.rejected/` aside).
+fn inbox_empty(inbox: &std::path::Path) -> bool {
+    std::fs::read_dir(inbox)
+        .map(|d| {
+            d.flatten()
+                .all(|e| e.file_name().to_string_lossy().starts_with('.'))
+        })
+        .unwrap_or(true)
+}
+
+async fn serve(
+    addr: SocketAddr,
+    store: Store,
+    limits: mailroom_ingest::Limits,
+    extra: Option<axum::Router>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, WorkerError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| WorkerError::Io {
+            context: format!("listening on {addr}"),
+            source,
+        })?;
+    let local = listener.local_addr().ok();
+    let mut app = mailroom_ingest::router(UploadState { store, limits });
+    if let Some(extra) = extra {
+        app = app.merge(extra);
+    }
+    tracing::info!(addr = ?local, "serving the upload endpoint");
+    Ok(tokio::spawn(async move {
+        let shutdown = async move {
+            while !*stop.borrow() {
+                if stop.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "http server failed");
+        }
+    }))
+}

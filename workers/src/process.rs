@@ -1,0 +1,315 @@
+//! Processing one envelope, independent of the queue it came from.
+//!
+//! The caller has claimed the envelope ([`mailroom_store::Store::claim`] for a broker
+//! delivery, [`mailroom_store::Store::claim_next`] for the embedded queue). Then:
+//!
+//! 1. its files come from the store (the store, not the inbox, is the system of record);
+//! 2. the OCR stage reads them, file after file, pages numbered over the envelope;
+//! 3. the classifier splits, classifies and extracts, with the envelope's reception day;
+//! 4. the routing table gives each document its service queue;
+//! 5. [`mailroom_store::Store::complete`] stores it all in one transaction.
+//!
+//! Reading and qualifying are CPU work and blocking calls into the OCR pool, so they run on
+//! tokio's blocking threads, never on the async workers. A page the OCR stage cannot read
+//! rejects the envelope with its sentence; a fault of the machine (the OCR engine, a disk)
+//! gives the envelope back to the queue, up to [`Pipeline::max_attempts`].
+
+use std::sync::Arc;
+
+use mailroom_classify::Qualifier;
+use mailroom_domain::EnvelopeId;
+use mailroom_ocr::{FileKind, OcrError, PageText, Reader};
+use mailroom_store::{Claim, Completed, EnvelopeFile, Store};
+
+use crate::error::WorkerError;
+use crate::routing;
+
+/// What the pipeline needs besides the store: the OCR stage and the classifier, shared by
+/// every envelope in flight.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub reader: Arc<Reader>,
+    pub qualifier: Arc<Qualifier>,
+    /// Tries before an envelope whose processing keeps failing for the machine's reasons is
+    /// rejected (a poison envelope must not come back for ever).
+    pub max_attempts: u32,
+}
+
+/// The default of [`Pipeline::max_attempts`].
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+impl Pipeline {
+    /// Starts the OCR stage with `ocr` and loads the classifier (`model`, or the one built in).
+    ///
+    /// # Errors
+    /// [`WorkerError::Ocr`] when the OCR workers cannot start, [`WorkerError::Classify`] when
+    /// the model cannot be loaded.
+    pub fn new(
+        ocr: mailroom_ocr::Config,
+        model: Option<&std::path::Path>,
+    ) -> Result<Pipeline, WorkerError> {
+        let model = match model {
+            Some(p) => mailroom_classify::Model::load(p)?,
+            None => mailroom_classify::Model::embedded()?,
+        };
+        Ok(Pipeline {
+            reader: Arc::new(Reader::new(ocr)?),
+            qualifier: Arc::new(Qualifier::new(model)),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        })
+    }
+
+    /// OCR slots: how many envelopes to keep in flight.
+    pub fn slots(&self) -> usize {
+        self.reader.config().slots.max(1)
+    }
+}
+
+/// What became of an envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Documents stored; status `awaiting_validation`.
+    Stored { pages: u32, documents: usize },
+    /// Rejected with this sentence.
+    Rejected { reason: String },
+    /// Given back to the queue after a machine fault.
+    RetryLater { reason: String },
+    /// Already finished (a redelivery, or another worker was faster): nothing done.
+    AlreadyDone,
+}
+
+/// Claims `id` for `worker` and processes it: what the broker's consumer calls for each
+/// delivery. A finished envelope is [`Outcome::AlreadyDone`] (acknowledge it); an unknown id
+/// too, since there is nothing to do for it.
+///
+/// # Errors
+/// As [`process_envelope`].
+pub async fn claim_and_process(
+    store: &Store,
+    pipeline: &Pipeline,
+    id: &EnvelopeId,
+    worker: &str,
+    lease: std::time::Duration,
+) -> Result<Outcome, WorkerError> {
+    match store.claim(id, worker, lease).await? {
+        Claim::Claimed { attempts } => process_claimed(store, pipeline, id, attempts).await,
+        Claim::AlreadyDone(_) => Ok(Outcome::AlreadyDone),
+        Claim::Unknown => {
+            tracing::warn!(envelope = %id, "no such envelope in the store");
+            Ok(Outcome::AlreadyDone)
+        }
+    }
+}
+
+/// Processes an envelope the caller has claimed (this is try `attempts`): reads, qualifies,
+/// routes and stores it, or rejects it. Past [`Pipeline::max_attempts`] tries it is rejected
+/// without being read again.
+///
+/// # Errors
+/// [`WorkerError::Store`] when the store fails; the envelope stays claimed, and its lease
+/// running out gives it back.
+pub async fn process_claimed(
+    store: &Store,
+    pipeline: &Pipeline,
+    id: &EnvelopeId,
+    attempts: u32,
+) -> Result<Outcome, WorkerError> {
+    // Tries that never ended (the process died mid-envelope, every time) count too: a poison
+    // envelope must not take the pipeline down for ever.
+    if attempts > pipeline.max_attempts {
+        let sentence = format!(
+            "the envelope could not be processed: {} attempts were interrupted; a person must look at it",
+            attempts - 1
+        );
+        store.reject(id, &sentence).await?;
+        tracing::warn!(envelope = %id, attempts, "envelope rejected after interrupted attempts");
+        return Ok(Outcome::Rejected { reason: sentence });
+    }
+    let outcome = process_envelope(store, pipeline, id).await?;
+    if let Outcome::RetryLater { reason } = &outcome
+        && attempts >= pipeline.max_attempts
+    {
+        let sentence = format!(
+            "the envelope could not be processed after {attempts} attempts ({reason}); a person must look at it"
+        );
+        store.reject(id, &sentence).await?;
+        tracing::warn!(envelope = %id, attempts, "envelope rejected after repeated failures");
+        return Ok(Outcome::Rejected { reason: sentence });
+    }
+    Ok(outcome)
+}
+
+/// Reads, qualifies, routes and stores one claimed envelope; see the module docs.
+///
+/// # Errors
+/// [`WorkerError::Store`] when the store fails.
+pub async fn process_envelope(
+    store: &Store,
+    pipeline: &Pipeline,
+    id: &EnvelopeId,
+) -> Result<Outcome, WorkerError> {
+    let started = std::time::Instant::now();
+    let info = store.info(id).await?;
+    let files = store.files(id).await?;
+    let reader = pipeline.reader.clone();
+    let read = tokio::task::spawn_blocking(move || read_files(&reader, &files)).await;
+    let pages = match read {
+        Ok(Ok(pages)) => pages,
+        Ok(Err(e)) if e.retryable() => {
+            let reason = e.to_string();
+            tracing::warn!(envelope = %id, kind = e.kind(), page = e.page(), "machine fault while reading; envelope given back");
+            store.retry_later(id, &reason).await?;
+            return Ok(Outcome::RetryLater { reason });
+        }
+        Ok(Err(e)) => {
+            let reason = e.to_string();
+            tracing::info!(envelope = %id, kind = e.kind(), page = e.page(), "envelope rejected");
+            store.reject(id, &reason).await?;
+            return Ok(Outcome::Rejected { reason });
+        }
+        Err(join) => {
+            let reason = "the envelope could not be read (the reader failed unexpectedly); a person must look at it".to_string();
+            tracing::error!(envelope = %id, panic = join.is_panic(), "reading failed unexpectedly");
+            store.reject(id, &reason).await?;
+            return Ok(Outcome::Rejected { reason });
+        }
+    };
+    let received = info.received_at.date();
+    let qualifier = pipeline.qualifier.clone();
+    let name = info.name.clone();
+    let qualified = tokio::task::spawn_blocking(move || {
+        let result = qualifier.qualify(&name, &pages, Some(received));
+        (result, pages)
+    })
+    .await;
+    let (result, pages) = match qualified {
+        Ok(r) => r,
+        Err(join) => {
+            let reason = "the envelope could not be qualified (the classifier failed unexpectedly); a person must look at it".to_string();
+            tracing::error!(envelope = %id, panic = join.is_panic(), "qualifying failed unexpectedly");
+            store.reject(id, &reason).await?;
+            return Ok(Outcome::Rejected { reason });
+        }
+    };
+    let routes = routing::routes(&result, received);
+    match store.complete(id, &result, &pages, &routes).await? {
+        Completed::Stored => {
+            tracing::info!(
+                envelope = %id,
+                pages = result.pages,
+                documents = result.documents.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "envelope processed"
+            );
+            Ok(Outcome::Stored {
+                pages: result.pages,
+                documents: result.documents.len(),
+            })
+        }
+        Completed::AlreadyDone => {
+            tracing::info!(envelope = %id, "envelope already finished elsewhere; result dropped");
+            Ok(Outcome::AlreadyDone)
+        }
+    }
+}
+
+/// Reads every file of an envelope, numbering pages over the envelope (SAMPLES.md). All or
+/// nothing, like [`Reader::read_envelope`]: the first page that fails fails the envelope.
+fn read_files(reader: &Reader, files: &[EnvelopeFile]) -> Result<Vec<PageText>, OcrError> {
+    if files.is_empty() {
+        return Err(OcrError::Damaged {
+            page: 1,
+            file: String::new(),
+            reason: "the envelope holds no page file".into(),
+        });
+    }
+    let max_pages = reader.config().limits.max_pages;
+    let mut pages: Vec<PageText> = Vec::new();
+    for f in files {
+        let offset = pages.len() as u32;
+        let Some(kind) = file_kind(f) else {
+            return Err(OcrError::Unsupported {
+                page: offset + 1,
+                file: f.name.clone(),
+                reason: format!("the file {} is not an image or a PDF", f.name),
+            });
+        };
+        let read = reader
+            .read_bytes(&f.bytes, kind)
+            .map_err(|e| renumber(e, offset, &f.name))?;
+        for mut p in read {
+            p.page += offset;
+            pages.push(p);
+        }
+        if pages.len() as u32 > max_pages {
+            return Err(OcrError::OverLimit {
+                page: max_pages + 1,
+                file: f.name.clone(),
+                reason: format!("the envelope has more than {max_pages} pages, the limit"),
+            });
+        }
+    }
+    Ok(pages)
+}
+
+/// What a file claims to be: its extension, else its first bytes; `None` when neither says
+/// image or PDF (the OCR stage checks the bytes again either way).
+fn file_kind(f: &EnvelopeFile) -> Option<FileKind> {
+    if let Some(k) = FileKind::from_path(std::path::Path::new(&f.name)) {
+        return Some(k);
+    }
+    let b = f.bytes.as_slice();
+    if b.starts_with(b"%PDF") {
+        Some(FileKind::Pdf)
+    } else if b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") {
+        Some(FileKind::Tiff)
+    } else if b.starts_with(b"\x89PNG") {
+        Some(FileKind::Png)
+    } else if b.starts_with(b"\xFF\xD8\xFF") {
+        Some(FileKind::Jpeg)
+    } else {
+        None
+    }
+}
+
+/// An error about a file read alone, with its page numbered over the envelope and the file
+/// named.
+fn renumber(e: OcrError, offset: u32, name: &str) -> OcrError {
+    let file = name.to_string();
+    match e {
+        OcrError::Unsupported { page, reason, .. } => OcrError::Unsupported {
+            page: page + offset,
+            file,
+            reason,
+        },
+        OcrError::Damaged { page, reason, .. } => OcrError::Damaged {
+            page: page + offset,
+            file,
+            reason,
+        },
+        OcrError::OverLimit { page, reason, .. } => OcrError::OverLimit {
+            page: page + offset,
+            file,
+            reason,
+        },
+        OcrError::Timeout { page, limit, .. } => OcrError::Timeout {
+            page: page + offset,
+            file,
+            limit,
+        },
+        OcrError::Crashed { page, cause, .. } => OcrError::Crashed {
+            page: page + offset,
+            file,
+            cause,
+        },
+        OcrError::Io { page, source, .. } => OcrError::Io {
+            page: page + offset,
+            file,
+            source,
+        },
+        OcrError::Engine { page, reason } => OcrError::Engine {
+            page: page + offset,
+            reason,
+        },
+    }
+}
