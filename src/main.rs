@@ -69,7 +69,8 @@ enum Command {
         database_url: Option<String>,
     },
     /// Runs the pipeline on this machine: watches the inbox, reads and qualifies envelopes
-    /// through a queue kept in the store, and stops cleanly on SIGTERM or Ctrl-C.
+    /// through a queue kept in the store (with AMQP_URL set: through RabbitMQ, sharing the
+    /// work with `mailroom worker` processes), and stops cleanly on SIGTERM or Ctrl-C.
     Run {
         /// The hot folder scanners drop envelopes into.
         #[arg(long, default_value = "inbox")]
@@ -92,6 +93,22 @@ enum Command {
         /// Stop once the inbox and the queue are empty, instead of watching for more.
         #[arg(long)]
         exit_when_idle: bool,
+    },
+    /// Consumes envelopes from RabbitMQ (needs AMQP_URL): reads, qualifies, stores and routes
+    /// them, and publishes what the store's outbox holds. Run several, on one machine or
+    /// several, over one store; SIGTERM or Ctrl-C stops taking work, finishes what is in flight
+    /// and exits.
+    Worker {
+        /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// OCR slots, i.e. envelopes in flight and the broker prefetch (default: the number of
+        /// cores).
+        #[arg(long)]
+        slots: Option<usize>,
+        /// A classifier model file instead of the one built in.
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Writes every finished envelope of the store as RESULTS.md lines.
     Export {
@@ -235,10 +252,31 @@ fn main() -> anyhow::Result<()> {
             config.model = model;
             config.settle = Duration::from_secs_f64(settle.max(0.0));
             config.exit_when_idle = exit_when_idle;
+            config.broker = mailroom_workers::broker::BrokerConfig::from_env();
+            anyhow::ensure!(
+                !(exit_when_idle && config.broker.is_some()),
+                "--exit-when-idle works with the embedded queue only: with AMQP_URL set, envelopes go through RabbitMQ and other workers share them; unset AMQP_URL or drop the flag"
+            );
             if let Some(n) = slots {
                 config.ocr.slots = n.max(1);
             }
             runtime()?.block_on(pipeline::run(config))?;
+        }
+        Command::Worker {
+            database_url,
+            slots,
+            model,
+        } => {
+            let broker = mailroom_workers::broker::BrokerConfig::from_env().context(
+                "mailroom worker needs the broker: set AMQP_URL (e.g. amqp://guest:guest@127.0.0.1:5672/%2f)",
+            )?;
+            let mut config = mailroom_workers::worker::WorkerConfig::new(broker);
+            config.database_url = database_url_or_env(database_url);
+            config.model = model;
+            if let Some(n) = slots {
+                config.ocr.slots = n.max(1);
+            }
+            runtime()?.block_on(pipeline::worker(config))?;
         }
         Command::Export { out, database_url } => {
             runtime()?.block_on(pipeline::export(out, database_url))?
@@ -361,6 +399,7 @@ mod pipeline {
                 }
             }
         }
+        publish(&store).await;
         store.close().await;
         anyhow::ensure!(
             refused == 0,
@@ -370,23 +409,52 @@ mod pipeline {
         Ok(())
     }
 
-    pub async fn run(config: mailroom_workers::embedded::EmbeddedConfig) -> anyhow::Result<()> {
-        let shutdown = async {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        let _ = tokio::signal::ctrl_c().await;
-                        return;
-                    }
-                };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            tracing::info!("stop requested");
+    /// With AMQP_URL set, one relay pass: what intake stored goes to the broker now. When the
+    /// broker is down the envelopes stay in the store's outbox and a worker's relay publishes
+    /// them later; nothing is lost either way.
+    async fn publish(store: &Store) {
+        let Some(broker) = mailroom_workers::broker::BrokerConfig::from_env() else {
+            return;
         };
-        let summary = mailroom_workers::embedded::run(config, None, shutdown).await?;
+        match mailroom_workers::broker::relay_once(&broker, store).await {
+            Ok(r) => println!("{} envelopes published to the broker", r.envelopes),
+            Err(e) => println!(
+                "envelopes stored but not published yet ({e}); a worker will publish them when the broker is back"
+            ),
+        }
+    }
+
+    pub async fn worker(config: mailroom_workers::worker::WorkerConfig) -> anyhow::Result<()> {
+        let summary = mailroom_workers::worker::run(config, stop_signal()).await?;
+        println!(
+            "{} envelopes done, {} given back, {} dead-lettered, {} events published",
+            summary.consumer.done,
+            summary.consumer.retried,
+            summary.consumer.poisoned,
+            summary.relay.events
+        );
+        Ok(())
+    }
+
+    /// Resolves on SIGTERM or Ctrl-C.
+    async fn stop_signal() {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("stop requested");
+    }
+
+    pub async fn run(config: mailroom_workers::embedded::EmbeddedConfig) -> anyhow::Result<()> {
+        let summary = mailroom_workers::embedded::run(config, None, stop_signal()).await?;
         println!(
             "{} envelopes stored, {} rejected, {} given back for a later try, {} taken back at start",
             summary.stored, summary.rejected, summary.retried, summary.recovered

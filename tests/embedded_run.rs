@@ -34,6 +34,7 @@ fn start(tmp: &Path, url: &str, extra: &[&str], log: &str) -> Child {
         .args(["--database-url", url, "--settle", "0.2", "--slots", "2"])
         .args(extra)
         .env("OMP_THREAD_LIMIT", "1")
+        .env_remove("AMQP_URL")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

@@ -373,7 +373,21 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await?;
+        // PostgreSQL serialises concurrent migrators with an advisory lock; SQLite has none, so
+        // two processes opening a fresh file at once (two workers started together) race, and
+        // the loser's transaction fails on a table the winner created. Each migration commits
+        // with its record, so trying again sees it applied.
+        let mut tries = 0;
+        loop {
+            match migrator.run(&pool).await {
+                Ok(()) => break,
+                Err(_) if backend == Backend::Sqlite && tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * tries)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(Store { pool, backend })
     }
 
@@ -1023,7 +1037,8 @@ impl Store {
     /// [`StoreError::Database`].
     pub async fn pending_events(&self, limit: u32) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, routing_key, payload FROM events WHERE sent_ms IS NULL ORDER BY id LIMIT $1",
+            "SELECT id, routing_key, payload FROM events WHERE sent_ms IS NULL AND failed_ms IS NULL
+             ORDER BY id LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -1045,10 +1060,29 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     pub async fn mark_events_sent(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.stamp_events("UPDATE events SET sent_ms = $2 WHERE id = $1", ids)
+            .await
+    }
+
+    /// Sets these events aside as undeliverable (the relay could not decode them): they stay
+    /// in the table for inspection and are never offered again by [`Store::pending_events`].
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn mark_events_failed(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.stamp_events(
+            "UPDATE events SET failed_ms = $2 WHERE id = $1 AND sent_ms IS NULL",
+            ids,
+        )
+        .await
+    }
+
+    /// Runs `sql` (`$1` the event id, `$2` now) for each of `ids`, in one transaction.
+    async fn stamp_events(&self, sql: &'static str, ids: &[i64]) -> Result<(), StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await.map_err(db)?;
         for id in ids {
-            sqlx::query("UPDATE events SET sent_ms = $2 WHERE id = $1")
+            sqlx::query(sql)
                 .bind(*id)
                 .bind(now)
                 .execute(&mut *tx)

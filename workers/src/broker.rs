@@ -67,6 +67,7 @@ pub mod consumer;
 pub mod message;
 pub mod outbox;
 pub mod publisher;
+mod store_outbox;
 pub mod topology;
 
 use std::time::Duration;
@@ -78,9 +79,12 @@ pub use consumer::{Acked, Attempt, ConsumerReport, Delivery, Outcome, run_consum
 pub use message::{
     DocumentId, DocumentReady, EnvelopeMessage, Outbound, RoutedDocument, ServiceQueue,
 };
-pub use outbox::{Outbox, PendingEvent, RelayReport, run_relay};
+pub use outbox::{Outbox, PendingEvent, RelayReport, relay_once, run_relay};
 pub use publisher::Publisher;
 pub use topology::Names;
+
+/// The environment variable that sets [`BrokerConfig::prefix`].
+pub const PREFIX_VAR: &str = "MAILROOM_AMQP_PREFIX";
 
 /// How the program talks to RabbitMQ.
 #[derive(Debug, Clone)]
@@ -142,12 +146,18 @@ impl BrokerConfig {
     }
 
     /// The configuration named by `AMQP_URL`, or `None` when the variable is unset or empty
-    /// (the program then runs its embedded queue).
+    /// (the program then runs its embedded queue). `MAILROOM_AMQP_PREFIX`, when set and not
+    /// empty, becomes the name [`prefix`](Self::prefix) (tests and staging share a broker with
+    /// production that way without touching its queues).
     pub fn from_env() -> Option<Self> {
-        match std::env::var("AMQP_URL") {
-            Ok(url) if !url.trim().is_empty() => Some(Self::new(url.trim())),
-            _ => None,
-        }
+        let config = match std::env::var("AMQP_URL") {
+            Ok(url) if !url.trim().is_empty() => Self::new(url.trim()),
+            _ => return None,
+        };
+        Some(match std::env::var(PREFIX_VAR) {
+            Ok(prefix) if !prefix.trim().is_empty() => config.with_prefix(prefix.trim()),
+            _ => config,
+        })
     }
 
     /// Sets the name prefix (tests use a random one).

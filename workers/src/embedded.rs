@@ -47,18 +47,18 @@ pub struct EmbeddedConfig {
     /// Serve the upload endpoint (and the caller's router) here.
     pub listen: Option<SocketAddr>,
     /// Stop once no envelope waits, is in flight, or sits in the inbox (for batch runs and
-    /// tests); otherwise run until `shutdown`.
+    /// tests); otherwise run until `shutdown`. Embedded queue only (not with `broker`).
     pub exit_when_idle: bool,
+    /// Process through RabbitMQ instead of the store-kept queue (`AMQP_URL` set): intake
+    /// stores envelopes and wakes the outbox relay, which publishes them, and this process
+    /// consumes them like a `mailroom worker` (other workers share the queue).
+    pub broker: Option<crate::broker::BrokerConfig>,
 }
 
 impl EmbeddedConfig {
     /// Defaults for an inbox: the default store, OCR settings and model; 10-minute leases.
     pub fn new(inbox: impl Into<PathBuf>) -> EmbeddedConfig {
-        let host = std::fs::read_to_string("/etc/hostname")
-            .ok()
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "localhost".into());
+        let host = host_name();
         EmbeddedConfig {
             inbox: inbox.into(),
             database_url: None,
@@ -70,8 +70,18 @@ impl EmbeddedConfig {
             poll: Duration::from_secs(1),
             listen: None,
             exit_when_idle: false,
+            broker: None,
         }
     }
+}
+
+/// This machine's name, for worker names in the status history.
+pub(crate) fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// What a run did.
@@ -95,14 +105,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunSummary, WorkerError> {
     let store = Store::open(config.database_url.as_deref()).await?;
-    let ocr = config.ocr.clone();
-    let model = config.model.clone();
-    let pipeline = tokio::task::spawn_blocking(move || Pipeline::new(ocr, model.as_deref()))
-        .await
-        .map_err(|e| WorkerError::Io {
-            context: "starting the OCR stage".into(),
-            source: std::io::Error::other(e.to_string()),
-        })??;
+    let pipeline = Pipeline::start(config.ocr.clone(), config.model.clone()).await?;
     let result = run_with(&config, store.clone(), pipeline, extra_routes, shutdown).await;
     store.close().await;
     result
@@ -163,6 +166,24 @@ pub async fn run_with(
         ),
         None => None,
     };
+    if let Some(broker) = &config.broker {
+        let mut worker = crate::worker::WorkerConfig::new(broker.clone());
+        worker.worker = config.worker.clone();
+        worker.lease = config.lease;
+        let mut stop = stop_rx.clone();
+        let stopped = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        let consumed =
+            crate::worker::consume(&worker, store.clone(), pipeline, wake.clone(), stopped).await;
+        let _ = stop_tx.send(true);
+        finish_intake(hot, server).await;
+        let report = consumed?.consumer;
+        summary.stored = report.done;
+        summary.retried = report.retried;
+        summary.rejected = report.poisoned;
+        return Ok(summary);
+    }
     let slots = pipeline.slots();
     tracing::info!(slots, worker = %config.worker, "embedded pipeline running");
     let sem = Arc::new(Semaphore::new(slots));
@@ -252,6 +273,21 @@ pub async fn run_with(
         tally(&mut summary, done);
     }
     let _ = stop_tx.send(true);
+    finish_intake(hot, server).await;
+    tracing::info!(
+        stored = summary.stored,
+        rejected = summary.rejected,
+        retried = summary.retried,
+        "embedded pipeline stopped"
+    );
+    Ok(summary)
+}
+
+/// Waits for the hot folder and the upload server, told to stop, to end.
+async fn finish_intake(
+    hot: tokio::task::JoinHandle<Result<(), mailroom_ingest::IngestError>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+) {
     match hot.await {
         Ok(Err(e)) => tracing::warn!(error = %e, "hot folder stopped with an error"),
         Err(e) => tracing::warn!(error = %e, "hot folder task failed"),
@@ -260,13 +296,6 @@ pub async fn run_with(
     if let Some(server) = server {
         let _ = server.await;
     }
-    tracing::info!(
-        stored = summary.stored,
-        rejected = summary.rejected,
-        retried = summary.retried,
-        "embedded pipeline stopped"
-    );
-    Ok(summary)
 }
 
 fn tally(

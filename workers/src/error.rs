@@ -16,6 +16,9 @@ pub enum WorkerError {
     /// Intake (hot folder, upload server) failed.
     #[error(transparent)]
     Ingest(#[from] mailroom_ingest::IngestError),
+    /// The broker configuration is unusable (an invalid `AMQP_URL`); outages are waited out.
+    #[error(transparent)]
+    Broker(#[from] crate::broker::BrokerError),
     /// A file or socket failed.
     #[error("{context}: {source}")]
     Io {
@@ -32,6 +35,7 @@ impl WorkerError {
             WorkerError::Store(e) => e.retryable(),
             WorkerError::Ocr(e) => e.retryable(),
             WorkerError::Classify(e) => e.retryable(),
+            WorkerError::Broker(e) => e.is_transient(),
             WorkerError::Ingest(_) | WorkerError::Io { .. } => true,
         }
     }

@@ -59,6 +59,23 @@ impl Pipeline {
         })
     }
 
+    /// [`Pipeline::new`] on a blocking thread (starting the OCR workers and loading the model
+    /// is blocking work), for async callers.
+    ///
+    /// # Errors
+    /// As [`Pipeline::new`], and [`WorkerError::Io`] when the blocking task fails.
+    pub async fn start(
+        ocr: mailroom_ocr::Config,
+        model: Option<std::path::PathBuf>,
+    ) -> Result<Pipeline, WorkerError> {
+        tokio::task::spawn_blocking(move || Pipeline::new(ocr, model.as_deref()))
+            .await
+            .map_err(|e| WorkerError::Io {
+                context: "starting the OCR stage".into(),
+                source: std::io::Error::other(e.to_string()),
+            })?
+    }
+
     /// OCR slots: how many envelopes to keep in flight.
     pub fn slots(&self) -> usize {
         self.reader.config().slots.max(1)

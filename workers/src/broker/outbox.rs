@@ -119,6 +119,27 @@ pub async fn run_relay<O: Outbox>(
     report
 }
 
+/// One relay pass: publishes everything pending in `outbox`, then closes the connection.
+/// `mailroom ingest` calls it after storing, so its envelopes go out at once when the broker
+/// is up; when it is not, they stay in the outbox for a worker's [`run_relay`].
+///
+/// # Errors
+///
+/// The pass's [`BrokerError`]: the broker is unreachable or refused a message, or the store
+/// failed. What was not confirmed stays pending.
+pub async fn relay_once<O: Outbox>(
+    config: &BrokerConfig,
+    outbox: &O,
+) -> Result<RelayReport, BrokerError> {
+    let mut report = RelayReport::default();
+    let mut publisher = None;
+    let pass = drain(config, outbox, &mut publisher, &mut report).await;
+    if let Some(p) = publisher {
+        p.close().await;
+    }
+    pass.map(|()| report)
+}
+
 /// Publishes everything pending, batch by batch, until the outbox is empty or a batch is not
 /// entirely confirmed (the rest waits for the next pass rather than spinning on a refusal).
 async fn drain<O: Outbox>(
