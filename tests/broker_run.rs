@@ -498,30 +498,9 @@ async fn workers_killed_mid_run_lose_and_duplicate_nothing() {
     store.close().await;
 }
 
-/// Starts the broker's application again when dropped, even when the test fails.
-struct BrokerStopped;
-
-impl BrokerStopped {
-    fn stop() -> BrokerStopped {
-        rabbitmqctl("stop_app");
-        BrokerStopped
-    }
-}
-
-impl Drop for BrokerStopped {
-    fn drop(&mut self) {
-        rabbitmqctl("start_app");
-    }
-}
-
-fn rabbitmqctl(command: &str) {
-    let status = Command::new("rabbitmqctl")
-        .arg(command)
-        .stdout(Stdio::null())
-        .status()
-        .expect("rabbitmqctl runs");
-    assert!(status.success(), "rabbitmqctl {command} failed");
-}
+#[path = "../workers/tests/support/rabbit.rs"]
+mod rabbit;
+use rabbit::BrokerStopped;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restarted_mid_run_loses_and_duplicates_nothing() {

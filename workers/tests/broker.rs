@@ -550,31 +550,9 @@ async fn relay_publishes_envelopes_routed_documents_and_events() {
     conn.close(200, "done".into()).await.unwrap();
 }
 
-/// Starts the broker's application again when dropped, so a failing test does not leave the
-/// broker down for everybody else.
-struct BrokerRestart;
-
-impl BrokerRestart {
-    fn stop() -> Self {
-        rabbitmqctl("stop_app");
-        BrokerRestart
-    }
-}
-
-impl Drop for BrokerRestart {
-    fn drop(&mut self) {
-        rabbitmqctl("start_app");
-    }
-}
-
-fn rabbitmqctl(command: &str) {
-    let status = std::process::Command::new("rabbitmqctl")
-        .arg("-q")
-        .arg(command)
-        .status()
-        .expect("rabbitmqctl runs");
-    assert!(status.success(), "rabbitmqctl {command} failed");
-}
+#[path = "support/rabbit.rs"]
+mod rabbit;
+use rabbit::BrokerStopped;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restart_mid_run_loses_nothing() {
@@ -607,7 +585,7 @@ async fn restart_mid_run(config: BrokerConfig) {
     let running = recording_consumer(&config, &seen, Duration::from_millis(20));
 
     wait_until("a quarter processed", async || seen.count() >= 50).await;
-    let restart = BrokerRestart::stop();
+    let restart = BrokerStopped::stop();
     // Intake goes on during the outage: these are stored, their publish cannot happen yet.
     let second: Vec<EnvelopeId> = (200..260).map(|i| id(format!("env-{i:04}"))).collect();
     outbox.add(second.iter().cloned());
