@@ -22,6 +22,7 @@
 //! (`run_if_worker`), so no other binary needs building. It prints; it asserts nothing.
 
 use anyhow::Context as _;
+use mailroom_benches::envelopes;
 use mailroom_ocr::{Config, PageText, Reader, Source};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -72,15 +73,6 @@ fn args() -> anyhow::Result<Args> {
     }
     a.slots.dedup();
     Ok(a)
-}
-
-/// The envelopes of the set, in name order.
-fn envelopes(set: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(set.join("envelopes"))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    v.sort();
-    Ok(v)
 }
 
 /// Runs `f` over the items on `threads` threads; results in item order.
