@@ -56,6 +56,7 @@ mod decode;
 mod engine;
 mod error;
 mod locate;
+mod marks;
 mod page;
 mod pdf;
 mod pool;
@@ -66,7 +67,7 @@ pub mod worker;
 pub use cli::ocr_command;
 pub use error::OcrError;
 pub use locate::{WORKER_BIN, WORKER_PATH_ENV};
-pub use page::{BBox, PageText, Source, TEXT_LAYER_DPI, Timings, Word};
+pub use page::{BBox, Mark, PageText, Source, TEXT_LAYER_DPI, Timings, Word};
 pub use protocol::Misbehaviour;
 pub use reader::Reader;
 pub use worker::run_if_worker;
@@ -151,6 +152,17 @@ pub enum Orientation {
     OsdWhenUnsure,
 }
 
+/// What a second reading, in the fallback languages, covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FallbackScope {
+    /// The whole page again; the better page is kept.
+    Page,
+    /// Only the page's unsure lines, each cut out and read as a single line; for each line the
+    /// better reading is kept. Most lines of an unsure page read well the first time, so this
+    /// costs a fraction of a second page.
+    Lines,
+}
+
 /// How pages are read. The defaults are the measured best (crate docs, README).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
@@ -162,6 +174,11 @@ pub struct Settings {
     /// English together; English helps only on the odd English page (README, measured).
     pub fallback_languages: String,
     pub fallback_below: f32,
+    /// What the second reading covers: the whole page, or only its unsure lines.
+    pub fallback_scope: FallbackScope,
+    /// With [`FallbackScope::Lines`]: a line whose mean word confidence (weighted by letters) is
+    /// under this is read again.
+    pub line_fallback_below: f32,
     /// Tesseract page segmentation mode.
     pub psm: u32,
     pub orientation: Orientation,
@@ -193,6 +210,8 @@ impl Default for Settings {
             languages: "fra".into(),
             fallback_languages: "fra+eng".into(),
             fallback_below: 85.0,
+            fallback_scope: FallbackScope::Lines,
+            line_fallback_below: 80.0,
             psm: 3,
             orientation: Orientation::OsdWhenUnsure,
             osd_min_confidence: 2.0,

@@ -45,6 +45,28 @@ pub struct Timings {
     /// stretched when other processes share the cores.
     pub cpu_ms: f64,
     pub recognize_cpu_ms: f64,
+    /// Recognitions of the page: more than one when the first reading was unsure (turned
+    /// again, or read in the fallback languages).
+    #[serde(default)]
+    pub readings: u32,
+    /// Lines read again on their own in the fallback languages.
+    #[serde(default)]
+    pub lines_reread: u32,
+    /// Finding check boxes and scribbles ([`PageText::marks`], [`PageText::scribbles`]).
+    #[serde(default)]
+    pub marks_ms: f64,
+}
+
+/// A check box printed on the page: a small hollow square, with or without ink inside.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    /// The box's frame, in pixels of the decoded page (as [`Word::bbox`]).
+    pub bbox: BBox,
+    /// Ink inside the frame: a cross, a check, a filled box.
+    pub ticked: bool,
+    /// Share of the inside of the frame that is ink, the frame itself not counted: a cross
+    /// fills 20–50 %, an empty box under 2 %.
+    pub fill: f32,
 }
 
 /// One page, read.
@@ -73,4 +95,12 @@ pub struct PageText {
     /// Resolution of the page image, from the file or estimated from an A4 sheet.
     pub dpi: u32,
     pub timings: Timings,
+    /// Check boxes found on the page (none for a text layer or a blank page; pages read before
+    /// boxes were looked for have none either).
+    #[serde(default)]
+    pub marks: Vec<Mark>,
+    /// Ink no word covers, straight lines left out: a signature, a handwritten mark. Boxes in
+    /// pixels of the decoded page.
+    #[serde(default)]
+    pub scribbles: Vec<BBox>,
 }

@@ -13,7 +13,7 @@ use crate::pdf::{self, PdfPage};
 use crate::protocol::{
     Fault, FaultKind, Misbehaviour, PROTOCOL, PageInfo, Request, Response, read_frame, write_frame,
 };
-use crate::{FileKind, Limits, Orientation, Settings, TEXT_LAYER_DPI};
+use crate::{FallbackScope, FileKind, Limits, Orientation, Settings, TEXT_LAYER_DPI};
 use image::GrayImage;
 use mailroom_domain::Confidence;
 use std::borrow::Cow;
@@ -334,6 +334,8 @@ pub(crate) fn read_page(
         clean_ms: ms(t1.elapsed()),
         recognize_ms: 0.0,
         recognize_cpu_ms: 0.0,
+        readings: 0,
+        lines_reread: 0,
     };
     let page = Prepared {
         small: &small,
@@ -363,7 +365,7 @@ pub(crate) fn read_page(
             };
             clock.clean_ms += ms(t.elapsed());
             let first = if guess == 0 {
-                page.read(&straight, geometry, &mut engines.text, settings, &mut clock)?
+                page.read(straight, geometry, &mut engines.text, settings, &mut clock)?
             } else {
                 drop(straight);
                 page.attempt(guess, &mut engines.text, settings, &mut clock)?
@@ -403,8 +405,8 @@ pub(crate) fn read_page(
                     .map_err(|reason| Fault::new(index, FaultKind::Engine, reason))?,
             );
         }
-        match engines.fallback.as_mut() {
-            Some(fallback) => {
+        match (engines.fallback.as_mut(), settings.fallback_scope) {
+            (Some(fallback), FallbackScope::Page) => {
                 let second = page.attempt(best.geometry.turn, fallback, settings, &mut clock)?;
                 if second.quality() > best.quality() {
                     second
@@ -412,7 +414,17 @@ pub(crate) fn read_page(
                     best
                 }
             }
-            None => best,
+            (Some(fallback), FallbackScope::Lines) => {
+                let mut best = best;
+                page.reread_lines(
+                    &mut best,
+                    fallback,
+                    settings.line_fallback_below,
+                    &mut clock,
+                )?;
+                best
+            }
+            (None, _) => best,
         }
     } else {
         best
@@ -421,10 +433,18 @@ pub(crate) fn read_page(
         clean_ms,
         recognize_ms,
         recognize_cpu_ms,
+        readings,
+        lines_reread,
     } = clock;
+    timings.readings = readings;
+    timings.lines_reread = lines_reread;
     timings.clean_ms = clean_ms;
     timings.recognize_ms = recognize_ms;
     timings.recognize_cpu_ms = recognize_cpu_ms;
+    // Check boxes and scribbles, on the page the words were read on.
+    let (marks, scribbles, marks_ms) =
+        crate::marks::of_reading(&best.seen, work_dpi, &best.words, &best.geometry);
+    timings.marks_ms = marks_ms;
     let words: Vec<(RawWord, [u32; 4])> = best
         .words
         .into_iter()
@@ -435,17 +455,21 @@ pub(crate) fn read_page(
             (w, b)
         })
         .collect();
-    Ok(page_text(
-        &words,
-        Source::Ocr,
-        best.mean / 100.0,
-        best.geometry.turn,
-        best.geometry.skew_deg,
-        width,
-        height,
-        dpi,
-        timings,
-    ))
+    Ok(PageText {
+        marks,
+        scribbles,
+        ..page_text(
+            &words,
+            Source::Ocr,
+            best.mean / 100.0,
+            best.geometry.turn,
+            best.geometry.skew_deg,
+            width,
+            height,
+            dpi,
+            timings,
+        )
+    })
 }
 
 /// The resolution to work with: the file's, when plausible for a scan, else estimated from the
@@ -484,6 +508,8 @@ struct Clock {
     clean_ms: f64,
     recognize_ms: f64,
     recognize_cpu_ms: f64,
+    readings: u32,
+    lines_reread: u32,
 }
 
 /// CPU time of this process so far, in milliseconds.
@@ -510,16 +536,16 @@ struct Prepared<'a> {
     index: u32,
 }
 
-impl Prepared<'_> {
+impl<'a> Prepared<'a> {
     /// The page turned by `turn` and straightened, with the geometry back to the decoded page.
     fn straighten(
         &self,
         turn: u32,
         settings: &Settings,
         clock: &mut Clock,
-    ) -> (Cow<'_, GrayImage>, Geometry) {
+    ) -> (Cow<'a, GrayImage>, Geometry) {
         let t = Instant::now();
-        let base: Cow<'_, GrayImage> = if turn == 0 {
+        let base: Cow<'a, GrayImage> = if turn == 0 {
             Cow::Borrowed(self.small)
         } else {
             Cow::Owned(clean::rotate(self.small, turn))
@@ -548,25 +574,27 @@ impl Prepared<'_> {
     }
 
     /// Recognises a straightened page.
-    fn read(
+    fn read<'s>(
         &self,
-        seen: &GrayImage,
+        seen: Cow<'s, GrayImage>,
         geometry: Geometry,
         engine: &mut Engine,
         settings: &Settings,
         clock: &mut Clock,
-    ) -> Result<Attempt, Fault> {
+    ) -> Result<Attempt<'s>, Fault> {
         let t = Instant::now();
         let c = cpu_ms();
         let (words, mean) = engine
-            .recognize(seen, self.dpi, settings.psm)
+            .recognize(&seen, self.dpi, settings.psm)
             .map_err(|e| Fault::new(self.index, FaultKind::Engine, e))?;
         clock.recognize_ms += ms(t.elapsed());
         clock.recognize_cpu_ms += cpu_ms() - c;
+        clock.readings += 1;
         Ok(Attempt {
             words,
             mean,
             geometry,
+            seen,
         })
     }
 
@@ -577,19 +605,115 @@ impl Prepared<'_> {
         engine: &mut Engine,
         settings: &Settings,
         clock: &mut Clock,
-    ) -> Result<Attempt, Fault> {
+    ) -> Result<Attempt<'a>, Fault> {
         let (seen, geometry) = self.straighten(turn, settings, clock);
-        self.read(&seen, geometry, engine, settings, clock)
+        self.read(seen, geometry, engine, settings, clock)
+    }
+
+    /// Reads again, with `engine`, each line of `first` whose letter-weighted confidence is under
+    /// `below`: the line is cut out of the straightened page (with a margin) and read as a single
+    /// line; the better reading of each line is kept.
+    fn reread_lines(
+        &self,
+        first: &mut Attempt<'_>,
+        engine: &mut Engine,
+        below: f32,
+        clock: &mut Clock,
+    ) -> Result<(), Fault> {
+        let lines = unsure_lines(&first.words, below);
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let (pw, ph) = first.seen.dimensions();
+        let mut replaced = false;
+        // From the last line up, so that the ranges of the lines above stay right.
+        for range in lines.into_iter().rev() {
+            let old = &first.words[range.clone()];
+            let left = old.iter().map(|w| w.left).min().unwrap_or(0);
+            let top = old.iter().map(|w| w.top).min().unwrap_or(0);
+            let right = old.iter().map(|w| w.left + w.width).max().unwrap_or(0);
+            let bottom = old.iter().map(|w| w.top + w.height).max().unwrap_or(0);
+            let margin = (bottom.saturating_sub(top) / 3).max(4);
+            let (x0, y0) = (left.saturating_sub(margin), top.saturating_sub(margin));
+            let (x1, y1) = ((right + margin).min(pw), (bottom + margin).min(ph));
+            if x1 <= x0 + 4 || y1 <= y0 + 4 {
+                continue;
+            }
+            let crop = image::imageops::crop_imm(&*first.seen, x0, y0, x1 - x0, y1 - y0).to_image();
+            let t = Instant::now();
+            let c = cpu_ms();
+            let (mut words, _) = engine
+                .recognize(&crop, self.dpi, PSM_SINGLE_LINE)
+                .map_err(|e| Fault::new(self.index, FaultKind::Engine, e))?;
+            clock.recognize_ms += ms(t.elapsed());
+            clock.recognize_cpu_ms += cpu_ms() - c;
+            clock.lines_reread += 1;
+            if letter_confidence(&words) <= letter_confidence(old) {
+                continue;
+            }
+            let (block, par, line) = (old[0].block, old[0].par, old[0].line);
+            for w in &mut words {
+                w.left += x0;
+                w.top += y0;
+                (w.block, w.par, w.line) = (block, par, line);
+            }
+            first.words.splice(range, words);
+            replaced = true;
+        }
+        if replaced {
+            first.mean = letter_confidence(&first.words);
+        }
+        Ok(())
     }
 }
 
-struct Attempt {
+/// Tesseract's page segmentation mode for a single line of text.
+const PSM_SINGLE_LINE: u32 = 7;
+
+/// Mean word confidence weighted by the letters (and digits) of each word; 0 for no letters.
+fn letter_confidence(words: &[RawWord]) -> f32 {
+    let (mut sum, mut n) = (0.0f32, 0usize);
+    for w in words {
+        let k = w.text.chars().filter(|c| c.is_alphanumeric()).count();
+        sum += w.conf * k as f32;
+        n += k;
+    }
+    if n == 0 { 0.0 } else { sum / n as f32 }
+}
+
+/// The ranges of `words` (consecutive words of one line) whose letter-weighted confidence is
+/// under `below`.
+fn unsure_lines(words: &[RawWord], below: f32) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=words.len() {
+        let same = i < words.len() && {
+            let (a, b) = (&words[i - 1], &words[i]);
+            (a.block, a.par, a.line) == (b.block, b.par, b.line)
+        };
+        if !same {
+            let line = &words[start..i];
+            let letters = line
+                .iter()
+                .any(|w| w.text.chars().any(char::is_alphanumeric));
+            if letters && letter_confidence(line) < below {
+                out.push(start..i);
+            }
+            start = i;
+        }
+    }
+    out
+}
+
+struct Attempt<'s> {
     words: Vec<RawWord>,
     mean: f32,
     geometry: Geometry,
+    /// The straightened page the words were read on (their coordinates are in it).
+    seen: Cow<'s, GrayImage>,
 }
 
-impl Attempt {
+impl Attempt<'_> {
     /// Mean confidence, counting a page with almost no words as unsure.
     fn quality(&self) -> f32 {
         let letters: usize = self
@@ -638,6 +762,8 @@ fn page_text(
         height,
         dpi,
         timings,
+        marks: Vec::new(),
+        scribbles: Vec::new(),
     }
 }
 
@@ -658,4 +784,40 @@ pub(crate) fn layout_text<'a>(words: impl Iterator<Item = &'a RawWord>) -> Strin
         prev = Some(key);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str, conf: f32, line: u32) -> RawWord {
+        RawWord {
+            text: text.into(),
+            left: 0,
+            top: 0,
+            width: 10,
+            height: 10,
+            conf,
+            block: 1,
+            par: 1,
+            line,
+        }
+    }
+
+    #[test]
+    fn only_unsure_lines_are_read_again() {
+        let words = [
+            word("Facture", 95.0, 1),
+            word("n°", 90.0, 1),
+            word("F-2024", 40.0, 2),
+            word("Total", 96.0, 2),
+            word("—", 10.0, 3),
+            word("Merci", 70.0, 4),
+        ];
+        // Line 2 weighs its letters: (6×40 + 5×96) / 11 ≈ 65; line 3 has no letter to read.
+        assert_eq!(unsure_lines(&words, 80.0), vec![2..4, 5..6]);
+        assert!(unsure_lines(&words, 50.0).is_empty());
+        assert!((letter_confidence(&words[..2]) - (7.0 * 95.0 + 90.0) / 8.0).abs() < 1e-3);
+        assert_eq!(letter_confidence(&words[4..5]), 0.0);
+    }
 }
