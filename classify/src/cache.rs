@@ -49,9 +49,14 @@ fn fnv(h: &mut u64, bytes: &[u8]) {
     }
 }
 
+/// What a cached page holds: changed when the OCR stage starts reporting something new
+/// (here: check boxes and scribbles), so that pages read before are read again.
+const CACHE_FORMAT: &[u8] = b"pages+marks/1";
+
 /// The cache key of an envelope: its name and a hash of its files' names and bytes.
 pub fn envelope_key(path: &Path) -> std::io::Result<String> {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv(&mut h, CACHE_FORMAT);
     for f in envelope_files(path)? {
         let name = f
             .file_name()

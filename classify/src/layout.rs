@@ -131,6 +131,46 @@ pub struct PageLayout {
     pub line_h: f32,
     /// Mean word confidence.
     pub confidence: f32,
+    /// Check boxes the OCR stage found, upright and straightened like the words.
+    pub marks: Vec<CheckBox>,
+    /// Ink no word covers (a signature, a handwritten mark), upright and straightened.
+    pub scribbles: Vec<Placed>,
+    /// The OCR stage looked for boxes and scribbles.
+    pub ink_read: bool,
+}
+
+/// A box of the page: as decoded (for results) and upright, straightened (for geometry).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Placed {
+    pub bbox: [u32; 4],
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+}
+
+impl Placed {
+    pub fn w(&self) -> f32 {
+        self.x1 - self.x0
+    }
+    pub fn h(&self) -> f32 {
+        self.y1 - self.y0
+    }
+    pub fn xc(&self) -> f32 {
+        (self.x0 + self.x1) / 2.0
+    }
+    pub fn yc(&self) -> f32 {
+        (self.y0 + self.y1) / 2.0
+    }
+}
+
+/// A check box of the page.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckBox {
+    pub at: Placed,
+    pub ticked: bool,
+    /// Share of the inside of the frame that is ink.
+    pub fill: f32,
 }
 
 impl PageLayout {
@@ -186,6 +226,8 @@ impl PageLayout {
                 * 10
                 >= long.len() * 7;
         let (mut uw, mut uh) = (uw, uh);
+        let (vw, vh) = (uw, uh);
+        let mut turned_down = true;
         if vertical {
             // Along a line, do the words go down the page (turned clockwise) or up?
             let (mut down, mut up) = (0, 0);
@@ -198,6 +240,7 @@ impl PageLayout {
                     }
                 }
             }
+            turned_down = down >= up;
             for t in &mut toks {
                 let (x0, y0, x1, y1) = (t.x0, t.y0, t.x1, t.y1);
                 (t.x0, t.y0, t.x1, t.y1) = if down >= up {
@@ -233,6 +276,37 @@ impl PageLayout {
         let line_h = median(toks.iter().map(Tok::h).collect()).max(4.0);
         let lines = group_lines(toks, line_h);
         let confidence = p.confidence;
+        // Boxes and scribbles go through the same turns and shear as the words.
+        let place = |b: [u32; 4]| -> Placed {
+            let (ax, ay) = upright(b[0] as f32, b[1] as f32);
+            let (bx, by) = upright(b[2] as f32, b[3] as f32);
+            let (mut x0, mut y0, mut x1, mut y1) = (ax.min(bx), ay.min(by), ax.max(bx), ay.max(by));
+            if vertical {
+                (x0, y0, x1, y1) = if turned_down {
+                    (y0, vw - x1, y1, vw - x0)
+                } else {
+                    (vh - y1, x0, vh - y0, x1)
+                };
+            }
+            let xc = (x0 + x1) / 2.0;
+            Placed {
+                bbox: b,
+                x0,
+                y0: y0 - slope * xc,
+                x1,
+                y1: y1 - slope * xc,
+            }
+        };
+        let marks = p
+            .marks
+            .iter()
+            .map(|m| CheckBox {
+                at: place(m.bbox),
+                ticked: m.ticked,
+                fill: m.fill,
+            })
+            .collect();
+        let scribbles = p.scribbles.iter().map(|b| place(*b)).collect();
         PageLayout {
             page: p.page,
             lines,
@@ -241,6 +315,9 @@ impl PageLayout {
             blank: p.blank,
             line_h,
             confidence,
+            marks,
+            scribbles,
+            ink_read: p.ink_read,
         }
     }
 
@@ -408,6 +485,7 @@ pub(crate) mod testkit {
             blank: false,
             width: 2480,
             height: 3508,
+            ..ReadPage::default()
         }
     }
 }

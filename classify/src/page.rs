@@ -16,6 +16,16 @@ pub struct ReadWord {
     pub confidence: f32,
 }
 
+/// A check box printed on the page: box in pixels of the decoded image, whether ink stands
+/// inside its frame, and the share of the inside that is ink.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReadMark {
+    pub bbox: [u32; 4],
+    pub ticked: bool,
+    pub fill: f32,
+}
+
 /// One page as read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -34,6 +44,12 @@ pub struct ReadPage {
     /// Size of the page image as decoded.
     pub width: u32,
     pub height: u32,
+    /// Check boxes the OCR stage found (none on pages read before it looked for them).
+    pub marks: Vec<ReadMark>,
+    /// Ink no word covers (a signature, a handwritten mark), in pixels of the decoded image.
+    pub scribbles: Vec<[u32; 4]>,
+    /// The OCR stage looked for boxes and scribbles: none found then means none there.
+    pub ink_read: bool,
 }
 
 impl From<&PageText> for ReadPage {
@@ -55,6 +71,17 @@ impl From<&PageText> for ReadPage {
             blank: p.blank,
             width: p.width,
             height: p.height,
+            marks: p
+                .marks
+                .iter()
+                .map(|m| ReadMark {
+                    bbox: m.bbox,
+                    ticked: m.ticked,
+                    fill: m.fill,
+                })
+                .collect(),
+            scribbles: p.scribbles.clone(),
+            ink_read: p.timings.marks_ms > 0.0,
         }
     }
 }

@@ -199,6 +199,26 @@ impl Doc<'_> {
         (rest, next)
     }
 
+    /// All the words right of a label on its line, whatever the gaps.
+    pub fn line_after(&self, h: &Hit) -> Vec<(V, TokRef)> {
+        let l = self.line(h.pi, h.li);
+        l.toks
+            .iter()
+            .enumerate()
+            .skip(h.toks.end)
+            .map(|(ti, t)| {
+                (
+                    V {
+                        text: t.text.clone(),
+                        bbox: t.bbox,
+                        conf: t.conf,
+                    },
+                    (h.pi, h.li, ti),
+                )
+            })
+            .collect()
+    }
+
     /// The words right of a label: the rest of its segment, or the next segment when the
     /// rest holds no value word.
     pub fn right_of(&self, h: &Hit) -> Vec<(V, TokRef)> {
@@ -326,6 +346,20 @@ pub fn candidates(doc: &Doc<'_>, r: &Rule) -> Vec<Cand> {
             if matches!(lab.dir, Dir::Right | Dir::Both) {
                 let (rest, next) = doc.right_parts(&h);
                 let vs: Vec<V> = rest.iter().map(|w| w.0.clone()).collect();
+                // An identifier written in a comb of boxes: the gaps between groups of cells
+                // can split it into segments. The rest of the line, when its check holds.
+                if matches!(r.kind, VK::Iban | VK::Nir)
+                    && values::parse(r.kind, &vs).is_none_or(|p| !p.valid)
+                {
+                    let all = doc.line_after(&h);
+                    let va: Vec<V> = all.iter().map(|w| w.0.clone()).collect();
+                    if all.len() > rest.len()
+                        && let Some(p) = values::parse(r.kind, &va)
+                        && p.valid
+                    {
+                        out.push(cand_from(r.key, p, &all, lab.weight));
+                    }
+                }
                 match values::parse(r.kind, &vs) {
                     Some(p) => out.push(cand_from(r.key, p, &rest, lab.weight)),
                     None => {

@@ -7,6 +7,7 @@
 //! cross-field ones (NIR against birth date, amounts that add up, dates not after reception).
 
 pub mod engine;
+pub mod ink;
 pub mod rules;
 pub mod special;
 pub mod values;
@@ -157,7 +158,8 @@ fn finish(
 /// Whether a value that passed its check rules is also trustworthy enough to be marked
 /// valid, so that a clerk may skip it: a check digit or key confirmed it, the amounts add
 /// up, or (for values no rule can confirm) it was read clearly beside a specific label.
-/// A signature cannot be seen in words: it is never marked valid.
+/// A signature cannot be seen in words: it is marked valid only when the OCR stage saw ink as
+/// wide as a signature under its caption.
 fn verified(kind: Option<FieldKind>, key: &str, c: &Cand) -> bool {
     use FieldKind as K;
     let clear = c.score >= 0.85 && c.ocr >= 0.85 && !c.repaired;
@@ -174,7 +176,7 @@ fn verified(kind: Option<FieldKind>, key: &str, c: &Cand) -> bool {
             mailroom_domain::check::luhn_valid(&digits) || clear
         }
         Some(K::Amount) if AMOUNTS.contains(&key) => c.checked,
-        Some(K::Boolean) if key == "signed" => false,
+        Some(K::Boolean) if key == "signed" => c.checked,
         Some(K::Text | K::TextList | K::Dependants) => clear && c.score >= 0.9 && c.ocr >= 0.92,
         _ => clear,
     }
@@ -283,6 +285,23 @@ mod tests {
         let got = run(Class::MembershipForm, &[p]);
         assert_eq!(got["nir"].value, json!("269054958815781"));
         assert!(!got["nir"].valid);
+        assert_eq!(got["iban"].value, json!("FR7613335000400893289136106"));
+        assert!(got["iban"].valid);
+    }
+
+    /// An IBAN written one character per cell: the gaps between groups of cells split the
+    /// line into segments; the whole line is read when its check holds.
+    #[test]
+    fn iban_across_the_gaps_of_a_comb() {
+        let p = page(
+            1,
+            &[
+                (100, 500, "IBAN"),
+                (300, 500, "FR76 1333 5000 4008 9328"),
+                (1000, 500, "9136 106"),
+            ],
+        );
+        let got = run(Class::MembershipForm, &[p]);
         assert_eq!(got["iban"].value, json!("FR7613335000400893289136106"));
         assert!(got["iban"].valid);
     }

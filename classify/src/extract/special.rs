@@ -641,14 +641,23 @@ fn membership(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
             && f.chars().any(char::is_alphabetic)
             // `FORMULE (une seule)`: the caption of a list of boxes, not a plan.
             && (!f.ends_with("seule") || f.starts_with("hospi"))
+            // `(formules proposées : …)`: the list printed under the field, not the choice;
+            // `À effet du :`: the next field's label, when the plan was not read.
+            && !f.contains("propose")
+            && !f.contains("effet")
     };
-    text_field(
-        doc,
-        "plan",
-        &[(&M_PLAN, 1.0), (&M_PLAN_BARE, 0.85)],
-        &plan,
-        out,
-    );
+    // A list of plans with boxes: the ticked one's label, or no plan when none is ticked.
+    let boxes = super::ink::plan(doc);
+    out.extend(super::ink::plan_cand(doc, &boxes));
+    if boxes == super::ink::PlanRead::NoList {
+        text_field(
+            doc,
+            "plan",
+            &[(&M_PLAN, 1.0), (&M_PLAN_BARE, 0.85)],
+            &plan,
+            out,
+        );
+    }
     let _ = ctx;
     signed(doc, out);
     dependants(doc, out);
@@ -718,6 +727,10 @@ pub fn below_dependants(doc: &Doc<'_>, cands: &mut [Cand]) {
 /// text of the form (a scribble reads as a few odd words).
 fn signed(doc: &Doc<'_>, out: &mut Vec<Cand>) {
     let hits = doc.hits(&SIGNATURE);
+    if super::ink::ink_read(doc) && !hits.is_empty() {
+        signed_by_ink(doc, &hits, out);
+        return;
+    }
     let Some(h) = hits.last() else { return };
     let p = doc.pages[h.pi];
     let l = &p.lines[h.li];
@@ -743,6 +756,45 @@ fn signed(doc: &Doc<'_>, out: &mut Vec<Cand>) {
         (h.toks.clone()).map(|ti| (h.pi, h.li, ti)).collect()
     };
     out.push(shared(cand("signed", Value::Bool(v), doc, toks, 0.7)));
+}
+
+/// Whether a signature box holds ink, from the scribbles the OCR stage found under and right
+/// of a `Signature` caption (a caption: the word starts its line or column, unlike the
+/// `signature` of a legal paragraph). Signed when any caption's area holds a scribble.
+fn signed_by_ink(doc: &Doc<'_>, hits: &[super::engine::Hit], out: &mut Vec<Cand>) {
+    let caption = |h: &super::engine::Hit| {
+        let l = doc.line(h.pi, h.li);
+        h.toks.start == 0 || l.toks[h.toks.start - 1].seg != l.toks[h.toks.start].seg
+    };
+    let captions: Vec<&super::engine::Hit> = if hits.iter().any(caption) {
+        hits.iter().filter(|h| caption(h)).collect()
+    } else {
+        hits.iter().collect()
+    };
+    let mut ink = Vec::new();
+    for h in &captions {
+        if let Some(s) = super::ink::signature_ink(doc, h.pi, h.li, h.toks.start) {
+            ink.extend(s.into_iter().map(|s| (h, s)));
+        }
+    }
+    let Some(h) = ink
+        .first()
+        .map(|(h, _)| **h)
+        .or_else(|| captions.last().copied())
+    else {
+        return;
+    };
+    let lh = doc.pages[h.pi].line_h;
+    let toks: Vec<TokRef> = h.toks.clone().map(|ti| (h.pi, h.li, ti)).collect();
+    let mut c = cand("signed", Value::Bool(!ink.is_empty()), doc, toks, 0.85);
+    if let Some(widest) = ink.iter().map(|(_, s)| s.w()).reduce(f32::max) {
+        // A scribble as wide as a signature is one; a small mark may be a stray stroke.
+        c.score = if widest >= 6.0 * lh { 0.95 } else { 0.75 };
+        // Ink as wide as a signature under its caption: a clerk need not look.
+        c.checked = widest >= 6.0 * lh;
+        c.bbox = union(ink.iter().map(|(_, s)| s.bbox));
+    }
+    out.push(shared(c));
 }
 
 /// The dependants table: a header line (name, first name, birth date) under a heading
