@@ -71,12 +71,31 @@ use mailroom_store::{NewEnvelope, Received, Store};
 
 /// Reads the envelope at `path` (a folder or a single file) and stores it, from `source`
 /// (`cli`, `hot_folder`). Without an `envelope.json` reception time, the envelope is
-/// received now.
+/// received now. Counted in `mailroom_envelopes_received_total`, `…_duplicated_total` or
+/// `…_refused_total` by door.
 ///
 /// # Errors
 /// [`IngestError::Refused`] when the envelope breaks a rule (with the sentence for the
 /// operator), [`IngestError::Io`] when it cannot be read, [`IngestError::Store`].
 pub async fn ingest_path(
+    store: &Store,
+    path: &Path,
+    source: &str,
+    limits: &Limits,
+) -> Result<Received, IngestError> {
+    let result = store_path(store, path, source, limits).await;
+    let door = mailroom_telemetry::metrics::Door::from_source(source);
+    let m = mailroom_telemetry::metrics();
+    match &result {
+        Ok(Received::New(_)) => m.envelope_received(door),
+        Ok(Received::Duplicate(_)) => m.envelope_duplicated(door),
+        Err(IngestError::Refused(_)) => m.envelope_refused(door),
+        Err(_) => {}
+    }
+    result
+}
+
+async fn store_path(
     store: &Store,
     path: &Path,
     source: &str,

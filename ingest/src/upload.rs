@@ -109,7 +109,30 @@ async fn scanner(store: &Store, headers: &HeaderMap) -> Result<String, UploadErr
         .ok_or_else(unauthorized)
 }
 
+/// The handler, counting what came of each upload in the intake metrics (door `upload`; the
+/// scanner's name is not a label).
 async fn upload(
+    state: State<UploadState>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Result<Response, UploadError> {
+    use mailroom_telemetry::metrics::Door;
+    let result = upload_envelope(state, headers, multipart).await;
+    let m = mailroom_telemetry::metrics();
+    match &result {
+        Ok(r) if r.status() == StatusCode::CREATED => m.envelope_received(Door::Upload),
+        Ok(r) if r.status() == StatusCode::OK => m.envelope_duplicated(Door::Upload),
+        Err(e)
+            if e.status == StatusCode::BAD_REQUEST || e.status == StatusCode::PAYLOAD_TOO_LARGE =>
+        {
+            m.envelope_refused(Door::Upload)
+        }
+        _ => {}
+    }
+    result
+}
+
+async fn upload_envelope(
     State(state): State<UploadState>,
     headers: HeaderMap,
     mut multipart: Multipart,
