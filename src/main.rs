@@ -93,6 +93,11 @@ enum Command {
         /// Stop once the inbox and the queue are empty, instead of watching for more.
         #[arg(long)]
         exit_when_idle: bool,
+        /// Without AMQP_URL: the JSON-lines file the in-process bus appends downstream events
+        /// to (routed documents, document.ready.*, membership.validated, claim.validated,
+        /// complaint.registered); `off` for none.
+        #[arg(long, default_value = "data/events.jsonl")]
+        events_journal: String,
     },
     /// Consumes envelopes from RabbitMQ (needs AMQP_URL): reads, qualifies, stores and routes
     /// them, and publishes what the store's outbox holds. Run several, on one machine or
@@ -109,6 +114,10 @@ enum Command {
         /// A classifier model file instead of the one built in.
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Serve /metrics, /health/live and /health/ready on this address (`off`: not served).
+        /// Give each worker on one machine its own.
+        #[arg(long, default_value = "127.0.0.1:9187")]
+        metrics_listen: String,
     },
     /// Writes every finished envelope of the store as RESULTS.md lines.
     Export {
@@ -128,6 +137,19 @@ enum Command {
     /// Scanners allowed to upload envelopes.
     #[command(subcommand)]
     Scanner(ScannerCommand),
+    /// Users of the gestionnaire's desk (the web app of `mailroom run --listen`).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Writes the envelopes validated at the desk as a sample set (envelopes/, truth/) for
+    /// `mailroom train`, with corrections.jsonl (every correction, before and after).
+    ExportCorrections {
+        /// Folder to write the set into.
+        #[arg(long)]
+        out: PathBuf,
+        /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Reads pages and prints their text; with --json, the words with boxes and confidences.
     Ocr {
         /// Page files, multi-page PDF or TIFF files, or envelope folders.
@@ -146,6 +168,26 @@ enum ScannerCommand {
     Add {
         /// The scanner's name (letters, digits, '.', '_', '-').
         name: String,
+        /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a desk user; the password is read from standard input (typed twice without echo
+    /// on a terminal). There is no default password: the first manager is created this way.
+    Add {
+        #[arg(long)]
+        login: String,
+        /// gestionnaire, manager or ops.
+        #[arg(long)]
+        role: String,
+        /// A gestionnaire's service queue: adhesions, prestations, reclamations,
+        /// qualification_manuelle.
+        #[arg(long)]
+        service: Option<String>,
         /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
         #[arg(long)]
         database_url: Option<String>,
@@ -245,8 +287,13 @@ fn main() -> anyhow::Result<()> {
             model,
             settle,
             exit_when_idle,
+            events_journal,
         } => {
             let mut config = mailroom_workers::embedded::EmbeddedConfig::new(inbox);
+            config.events.journal = match events_journal.trim() {
+                "off" | "none" | "" => None,
+                path => Some(PathBuf::from(path)),
+            };
             config.database_url = database_url_or_env(database_url);
             config.listen = listen;
             config.model = model;
@@ -266,6 +313,7 @@ fn main() -> anyhow::Result<()> {
             database_url,
             slots,
             model,
+            metrics_listen,
         } => {
             let broker = mailroom_workers::broker::BrokerConfig::from_env().context(
                 "mailroom worker needs the broker: set AMQP_URL (e.g. amqp://guest:guest@127.0.0.1:5672/%2f)",
@@ -273,6 +321,12 @@ fn main() -> anyhow::Result<()> {
             let mut config = mailroom_workers::worker::WorkerConfig::new(broker);
             config.database_url = database_url_or_env(database_url);
             config.model = model;
+            config.metrics_listen = match metrics_listen.trim() {
+                "off" | "none" | "" => None,
+                addr => Some(addr.parse().with_context(|| {
+                    format!("--metrics-listen {addr}: not an address like 127.0.0.1:9187, nor off")
+                })?),
+            };
             if let Some(n) = slots {
                 config.ocr.slots = n.max(1);
             }
@@ -284,6 +338,24 @@ fn main() -> anyhow::Result<()> {
         Command::Status { database_url } => runtime()?.block_on(pipeline::status(database_url))?,
         Command::Scanner(ScannerCommand::Add { name, database_url }) => {
             runtime()?.block_on(pipeline::add_scanner(name, database_url))?
+        }
+        Command::User(UserCommand::Add {
+            login,
+            role,
+            service,
+            database_url,
+        }) => {
+            let password = mailroom_desk::cli::read_password()?;
+            runtime()?.block_on(pipeline::add_user(
+                login,
+                role,
+                service,
+                password,
+                database_url,
+            ))?
+        }
+        Command::ExportCorrections { out, database_url } => {
+            runtime()?.block_on(pipeline::export_corrections(out, database_url))?
         }
         Command::Ocr { files, json } => {
             let stdout = std::io::stdout();
@@ -454,7 +526,17 @@ mod pipeline {
     }
 
     pub async fn run(config: mailroom_workers::embedded::EmbeddedConfig) -> anyhow::Result<()> {
-        let summary = mailroom_workers::embedded::run(config, None, stop_signal()).await?;
+        // The gestionnaire's desk is served beside the upload endpoint, on its own pool, with
+        // the ops page behind its login.
+        let desk = match config.listen {
+            Some(_) => Some(mailroom_desk::router_with_ops(
+                open(config.database_url.clone()).await?,
+                mailroom_desk::DeskConfig::from_env(),
+                Some(mailroom_workers::embedded::ops_router()),
+            )),
+            None => None,
+        };
+        let summary = mailroom_workers::embedded::run(config, desk, stop_signal()).await?;
         println!(
             "{} envelopes stored, {} rejected, {} given back for a later try, {} taken back at start",
             summary.stored, summary.rejected, summary.retried, summary.recovered
@@ -489,6 +571,38 @@ mod pipeline {
             println!("{status}: {n}");
         }
         store.close().await;
+        Ok(())
+    }
+
+    pub async fn add_user(
+        login: String,
+        role: String,
+        service: Option<String>,
+        password: String,
+        url: Option<String>,
+    ) -> anyhow::Result<()> {
+        let store = open(url).await?;
+        mailroom_desk::cli::add_user(&store, &login, &role, service.as_deref(), password)
+            .await
+            .context("adding the desk user")?;
+        store.close().await;
+        println!("desk user {login} added ({role})");
+        Ok(())
+    }
+
+    pub async fn export_corrections(out: PathBuf, url: Option<String>) -> anyhow::Result<()> {
+        let store = open(url).await?;
+        let r = mailroom_desk::training::export_training_set(&store, &out)
+            .await
+            .context("exporting the corrections")?;
+        store.close().await;
+        println!(
+            "{} validated envelopes and {} corrections written to {} (train with: mailroom train {})",
+            r.envelopes,
+            r.corrections,
+            out.display(),
+            out.display()
+        );
         Ok(())
     }
 

@@ -38,8 +38,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod desk;
 mod error;
 mod hash;
+pub mod metrics;
 
 pub use error::StoreError;
 pub use hash::{content_hash, sha256_hex};

@@ -140,6 +140,8 @@ fn page(n: u32, text: &str) -> PageText {
         height: 200,
         dpi: 200,
         timings: Timings::default(),
+        marks: Vec::new(),
+        scribbles: Vec::new(),
     }
 }
 

@@ -64,6 +64,7 @@
 //! message goes back to the queue and only takes one of the prefetch slots while it runs.
 
 pub mod consumer;
+pub mod depth;
 pub mod message;
 pub mod outbox;
 pub mod publisher;
@@ -77,7 +78,8 @@ use lapin::{Channel, Connection, ConnectionProperties};
 
 pub use consumer::{Acked, Attempt, ConsumerReport, Delivery, Outcome, run_consumer};
 pub use message::{
-    DocumentId, DocumentReady, EnvelopeMessage, Outbound, RoutedDocument, ServiceQueue,
+    CLAIM_VALIDATED, COMPLAINT_REGISTERED, DocumentId, DocumentReady, DocumentValidated,
+    EnvelopeMessage, MEMBERSHIP_VALIDATED, Outbound, RoutedDocument, ServiceQueue, ValidatedFields,
 };
 pub use outbox::{Outbox, PendingEvent, RelayReport, relay_once, run_relay};
 pub use publisher::Publisher;

@@ -9,8 +9,13 @@
 //!   other processes that ran out come back too ([`mailroom_store::Store::release_stale`]).
 //! - On shutdown (SIGTERM, Ctrl-C: the `shutdown` future) it stops taking envelopes, lets the
 //!   ones in flight finish, stops the hot folder and the HTTP server, and returns.
-//! - With `listen` set it serves the upload endpoint, merged with the router the caller
-//!   passes (the web app, later).
+//! - With `listen` set it serves the upload endpoint, `/metrics`, `/health/live` and
+//!   `/health/ready`, merged with the router the caller passes (the web app). When the caller
+//!   passes none, the ops page (`/ops`) is served too, openly; a web app mounts
+//!   [`ops_router`] behind its own role check instead.
+//! - A sampler ([`mailroom_telemetry::Sampler`]) reads the store every few seconds for the
+//!   gauges (backlog, deadlines, the queue's depth) and the ops page's history; with a broker,
+//!   the broker's queue depths are polled too.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +58,13 @@ pub struct EmbeddedConfig {
     /// stores envelopes and wakes the outbox relay, which publishes them, and this process
     /// consumes them like a `mailroom worker` (other workers share the queue).
     pub broker: Option<crate::broker::BrokerConfig>,
+    /// How often the store is sampled for the metrics and the ops page's history (whether the
+    /// queue is the store's or the broker's is set from `broker`).
+    pub sampler: mailroom_telemetry::SamplerConfig,
+    /// Without a broker: where the in-process bus delivers the outbox's events
+    /// ([`crate::bus`]), and the bus subscribers in this process listen on.
+    pub events: crate::bus::BusConfig,
+    pub bus: crate::bus::EventBus,
 }
 
 impl EmbeddedConfig {
@@ -71,8 +83,35 @@ impl EmbeddedConfig {
             listen: None,
             exit_when_idle: false,
             broker: None,
+            sampler: mailroom_telemetry::SamplerConfig::default(),
+            events: crate::bus::BusConfig::default(),
+            bus: crate::bus::EventBus::new(1024),
         }
     }
+}
+
+/// The ops page (`/ops`, `/ops/series.json`) over this process's history, without
+/// authentication: for the web app to mount behind its ops/manager role check. [`run`]
+/// serves it openly itself only when it is given no router to merge.
+pub fn ops_router() -> axum::Router {
+    mailroom_telemetry::ops::router(mailroom_telemetry::History::global())
+}
+
+/// The readiness checks of this configuration: the store, and the broker when there is one.
+fn probes(config: &EmbeddedConfig, store: &Store) -> mailroom_telemetry::Probes {
+    let probes = mailroom_telemetry::Probes::new().store(store.clone());
+    match &config.broker {
+        Some(b) => probes.with(
+            mailroom_telemetry::metrics::Component::Broker,
+            crate::broker::depth::probe(b.clone()),
+        ),
+        None => probes,
+    }
+}
+
+/// Resolves once `rx` says stop (or its sender is gone).
+async fn until_stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
 }
 
 /// This machine's name, for worker names in the status history.
@@ -153,6 +192,26 @@ pub async fn run_with(
             (store.clone(), stop_rx.clone(), wake.clone(), folder.clone());
         tokio::spawn(async move { folder.run(store, rx, wake).await })
     };
+    mailroom_telemetry::metrics().set_ocr_slots(pipeline.slots());
+    let mut telemetry = Vec::new();
+    {
+        let mut sampler = config.sampler.clone();
+        sampler.embedded_queue = config.broker.is_none();
+        sampler.broker = config.broker.is_some();
+        let sampler = mailroom_telemetry::Sampler::new(
+            store.clone(),
+            mailroom_telemetry::History::global(),
+            sampler,
+        );
+        telemetry.push(tokio::spawn(sampler.run(until_stopped(stop_rx.clone()))));
+    }
+    if let Some(broker) = &config.broker {
+        telemetry.push(tokio::spawn(crate::broker::depth::poll_depths(
+            broker.clone(),
+            crate::broker::depth::POLL_INTERVAL,
+            until_stopped(stop_rx.clone()),
+        )));
+    }
     let server = match config.listen {
         Some(addr) => Some(
             serve(
@@ -160,6 +219,7 @@ pub async fn run_with(
                 store.clone(),
                 folder.limits.clone(),
                 extra_routes,
+                probes(config, &store),
                 stop_rx.clone(),
             )
             .await?,
@@ -178,12 +238,26 @@ pub async fn run_with(
             crate::worker::consume(&worker, store.clone(), pipeline, wake.clone(), stopped).await;
         let _ = stop_tx.send(true);
         finish_intake(hot, server).await;
+        for task in telemetry {
+            let _ = task.await;
+        }
         let report = consumed?.consumer;
         summary.stored = report.done;
         summary.retried = report.retried;
         summary.rejected = report.poisoned;
         return Ok(summary);
     }
+    // No broker: what the outbox holds for downstream systems (routed documents, ready and
+    // validation events) goes out on the in-process bus, until the envelopes in flight are done.
+    let (bus_stop_tx, bus_stop_rx) = watch::channel(false);
+    let bus = tokio::spawn(crate::bus::run_bus(
+        config.bus.clone(),
+        Arc::new(store.clone()),
+        config.events.clone(),
+        // Its own: the queue's `wake` is for the queue loop (a notify_one must not go astray).
+        Arc::new(Notify::new()),
+        until_stopped(bus_stop_rx),
+    ));
     let slots = pipeline.slots();
     tracing::info!(slots, worker = %config.worker, "embedded pipeline running");
     let sem = Arc::new(Semaphore::new(slots));
@@ -273,7 +347,14 @@ pub async fn run_with(
         tally(&mut summary, done);
     }
     let _ = stop_tx.send(true);
+    let _ = bus_stop_tx.send(true);
+    if let Ok(events) = bus.await {
+        tracing::info!(events, "events delivered on the in-process bus");
+    }
     finish_intake(hot, server).await;
+    for task in telemetry {
+        let _ = task.await;
+    }
     tracing::info!(
         stored = summary.stored,
         rejected = summary.rejected,
@@ -328,6 +409,7 @@ async fn serve(
     store: Store,
     limits: mailroom_ingest::Limits,
     extra: Option<axum::Router>,
+    probes: mailroom_telemetry::Probes,
     mut stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, WorkerError> {
     let listener = tokio::net::TcpListener::bind(addr)
@@ -337,10 +419,13 @@ async fn serve(
             source,
         })?;
     let local = listener.local_addr().ok();
-    let mut app = mailroom_ingest::router(UploadState { store, limits });
-    if let Some(extra) = extra {
-        app = app.merge(extra);
-    }
+    let mut app = mailroom_ingest::router(UploadState { store, limits })
+        .merge(mailroom_telemetry::routes(probes));
+    app = match extra {
+        Some(extra) => app.merge(extra),
+        // No web app to put the ops page behind a role check: serve it openly.
+        None => app.merge(ops_router()),
+    };
     tracing::info!(addr = ?local, "serving the upload endpoint");
     Ok(tokio::spawn(async move {
         let shutdown = async move {

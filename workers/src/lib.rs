@@ -11,6 +11,7 @@
 //! - [`worker`]: `mailroom worker`, the consumer and the relay over the store.
 
 pub mod broker;
+pub mod bus;
 pub mod embedded;
 mod error;
 pub mod process;

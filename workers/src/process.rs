@@ -13,6 +13,11 @@
 //! tokio's blocking threads, never on the async workers. A page the OCR stage cannot read
 //! rejects the envelope with its sentence; a fault of the machine (the OCR engine, a disk)
 //! gives the envelope back to the queue, up to [`Pipeline::max_attempts`].
+//!
+//! Each step is measured (`mailroom_stage_duration_seconds{stage="ocr|classify|store"}`,
+//! `mailroom_ocr_slots_busy`, pages by kind, documents by class and route, straight-through
+//! documents, and per envelope its outcome and end-to-end time): see
+//! [`mailroom_telemetry::metrics`]. Logs carry the envelope id and document numbers only.
 
 use std::sync::Arc;
 
@@ -20,6 +25,7 @@ use mailroom_classify::Qualifier;
 use mailroom_domain::EnvelopeId;
 use mailroom_ocr::{FileKind, OcrError, PageText, Reader};
 use mailroom_store::{Claim, Completed, EnvelopeFile, Store};
+use mailroom_telemetry::metrics::{PageKind, Processed, Stage, metrics};
 
 use crate::error::WorkerError;
 use crate::routing;
@@ -140,7 +146,10 @@ pub async fn process_claimed(
         );
         store.reject(id, &sentence).await?;
         tracing::warn!(envelope = %id, attempts, "envelope rejected after interrupted attempts");
-        return Ok(Outcome::Rejected { reason: sentence });
+        metrics().envelope_rejected("attempts");
+        let outcome = Outcome::Rejected { reason: sentence };
+        record_outcome(store, id, &outcome).await;
+        return Ok(outcome);
     }
     let outcome = process_envelope(store, pipeline, id).await?;
     if let Outcome::RetryLater { reason } = &outcome
@@ -151,9 +160,34 @@ pub async fn process_claimed(
         );
         store.reject(id, &sentence).await?;
         tracing::warn!(envelope = %id, attempts, "envelope rejected after repeated failures");
-        return Ok(Outcome::Rejected { reason: sentence });
+        metrics().envelope_rejected("attempts");
+        let outcome = Outcome::Rejected { reason: sentence };
+        record_outcome(store, id, &outcome).await;
+        return Ok(outcome);
     }
+    record_outcome(store, id, &outcome).await;
     Ok(outcome)
+}
+
+/// Counts an envelope's outcome and, once it has a result, its end-to-end time (from intake's
+/// commit, read back from the store, to now).
+async fn record_outcome(store: &Store, id: &EnvelopeId, outcome: &Outcome) {
+    let processed = match outcome {
+        Outcome::Stored { .. } => Processed::Stored,
+        Outcome::Rejected { .. } => Processed::Rejected,
+        Outcome::RetryLater { .. } => Processed::Retried,
+        Outcome::AlreadyDone => Processed::AlreadyDone,
+    };
+    metrics().envelope_processed(processed);
+    if matches!(processed, Processed::Stored | Processed::Rejected) {
+        match store.stored_at(id).await {
+            Ok(at) => {
+                let elapsed = time::OffsetDateTime::now_utc() - at;
+                metrics().envelope_duration(elapsed.try_into().unwrap_or_default());
+            }
+            Err(e) => tracing::debug!(envelope = %id, error = %e, "end-to-end time not measured"),
+        }
+    }
 }
 
 /// Reads, qualifies, routes and stores one claimed envelope; see the module docs.
@@ -169,9 +203,22 @@ pub async fn process_envelope(
     let info = store.info(id).await?;
     let files = store.files(id).await?;
     let reader = pipeline.reader.clone();
-    let read = tokio::task::spawn_blocking(move || read_files(&reader, &files)).await;
+    let reading = std::time::Instant::now();
+    let slot = metrics().ocr_slot_busy();
+    // The OCR stage's own page lines carry the envelope through this span.
+    let span = tracing::debug_span!("envelope", envelope = %id);
+    let read = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        read_files(&reader, &files)
+    })
+    .await;
+    drop(slot);
+    metrics().stage_duration(Stage::Ocr, reading.elapsed());
     let pages = match read {
-        Ok(Ok(pages)) => pages,
+        Ok(Ok(pages)) => {
+            count_pages(&pages);
+            pages
+        }
         Ok(Err(e)) if e.retryable() => {
             let reason = e.to_string();
             tracing::warn!(envelope = %id, kind = e.kind(), page = e.page(), "machine fault while reading; envelope given back");
@@ -181,12 +228,14 @@ pub async fn process_envelope(
         Ok(Err(e)) => {
             let reason = e.to_string();
             tracing::info!(envelope = %id, kind = e.kind(), page = e.page(), "envelope rejected");
+            metrics().envelope_rejected(e.kind());
             store.reject(id, &reason).await?;
             return Ok(Outcome::Rejected { reason });
         }
         Err(join) => {
             let reason = "the envelope could not be read (the reader failed unexpectedly); a person must look at it".to_string();
             tracing::error!(envelope = %id, panic = join.is_panic(), "reading failed unexpectedly");
+            metrics().envelope_rejected("reader_failed");
             store.reject(id, &reason).await?;
             return Ok(Outcome::Rejected { reason });
         }
@@ -194,23 +243,42 @@ pub async fn process_envelope(
     let received = info.received_at.date();
     let qualifier = pipeline.qualifier.clone();
     let name = info.name.clone();
+    let qualifying = std::time::Instant::now();
     let qualified = tokio::task::spawn_blocking(move || {
         let result = qualifier.qualify(&name, &pages, Some(received));
         (result, pages)
     })
     .await;
+    metrics().stage_duration(Stage::Classify, qualifying.elapsed());
     let (result, pages) = match qualified {
         Ok(r) => r,
         Err(join) => {
             let reason = "the envelope could not be qualified (the classifier failed unexpectedly); a person must look at it".to_string();
             tracing::error!(envelope = %id, panic = join.is_panic(), "qualifying failed unexpectedly");
+            metrics().envelope_rejected("classifier_failed");
             store.reject(id, &reason).await?;
             return Ok(Outcome::Rejected { reason });
         }
     };
     let routes = routing::routes(&result, received);
-    match store.complete(id, &result, &pages, &routes).await? {
+    let storing = std::time::Instant::now();
+    let completed = store.complete(id, &result, &pages, &routes).await?;
+    metrics().stage_duration(Stage::Store, storing.elapsed());
+    match completed {
         Completed::Stored => {
+            let threshold = pipeline.qualifier.model().min_confidence;
+            for (n, (doc, route)) in result.documents.iter().zip(&routes).enumerate() {
+                let straight = mailroom_telemetry::straight_through(doc, threshold);
+                metrics().document_stored(doc.class, straight);
+                tracing::debug!(
+                    envelope = %id,
+                    document = n,
+                    class = doc.class.as_str(),
+                    queue = %route.queue,
+                    straight_through = straight,
+                    "document routed"
+                );
+            }
             tracing::info!(
                 envelope = %id,
                 pages = result.pages,
@@ -226,6 +294,25 @@ pub async fn process_envelope(
         Completed::AlreadyDone => {
             tracing::info!(envelope = %id, "envelope already finished elsewhere; result dropped");
             Ok(Outcome::AlreadyDone)
+        }
+    }
+}
+
+/// Counts an envelope's pages by how they were read.
+fn count_pages(pages: &[PageText]) {
+    for kind in PageKind::ALL {
+        let n = pages
+            .iter()
+            .filter(|p| {
+                kind == match p.source {
+                    mailroom_ocr::Source::Ocr => PageKind::Ocr,
+                    mailroom_ocr::Source::TextLayer => PageKind::TextLayer,
+                    mailroom_ocr::Source::Blank => PageKind::Blank,
+                }
+            })
+            .count();
+        if n > 0 {
+            metrics().pages_read(kind, n as u64);
         }
     }
 }

@@ -27,6 +27,15 @@
 //! lets the in-flight envelopes finish (or hands them back after the grace period), then the
 //! relay makes a last pass and the process returns.
 //!
+//! # Metrics and health
+//!
+//! With [`WorkerConfig::metrics_listen`] set (`mailroom worker --metrics-listen`, by default
+//! `127.0.0.1:9187`) the process serves `/metrics`, `/health/live` and `/health/ready` (the
+//! store and the broker must answer). It polls the broker's queue depths every few seconds
+//! ([`crate::broker::depth`]) and samples the store ([`mailroom_telemetry::Sampler`]). When the
+//! address is taken (a second worker on the same machine without its own address) the worker
+//! logs it and runs without the endpoint rather than not at all.
+//!
 //! # Test fault hook
 //!
 //! `MAILROOM_TEST_CRASH_ON=<envelope name>` makes the process abort when it starts reading
@@ -35,6 +44,7 @@
 //! the production names), and logged at start when active.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +77,9 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// The test fault hook: abort when reading the envelope of this name.
     pub crash_on: Option<String>,
+    /// Serve `/metrics` and the health endpoints here (`None`: not served; the sampler and
+    /// the queue-depth poller run all the same).
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl WorkerConfig {
@@ -87,6 +100,7 @@ impl WorkerConfig {
             worker: format!("worker@{host}:{}", std::process::id()),
             lease: Duration::from_secs(600),
             crash_on,
+            metrics_listen: None,
         }
     }
 }
@@ -130,7 +144,65 @@ pub async fn run_with(
             "test fault hook active: this process aborts on one envelope"
         );
     }
-    consume(config, store, pipeline, Arc::new(Notify::new()), shutdown).await
+    let (telemetry_stop, telemetry_rx) = watch::channel(false);
+    let telemetry = start_telemetry(config, &store, &pipeline, telemetry_rx).await;
+    let result = consume(config, store, pipeline, Arc::new(Notify::new()), shutdown).await;
+    let _ = telemetry_stop.send(true);
+    for task in telemetry {
+        let _ = task.await;
+    }
+    result
+}
+
+/// The worker's metrics endpoint, queue-depth poller and store sampler, until `stop` says so.
+async fn start_telemetry(
+    config: &WorkerConfig,
+    store: &Store,
+    pipeline: &Pipeline,
+    stop: watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use mailroom_telemetry::metrics::{Component, metrics};
+    metrics().set_ocr_slots(pipeline.slots());
+    let mut tasks = Vec::new();
+    if let Some(addr) = config.metrics_listen {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let probes = mailroom_telemetry::Probes::new().store(store.clone()).with(
+                    Component::Broker,
+                    broker::depth::probe(config.broker.clone()),
+                );
+                let app = mailroom_telemetry::routes(probes);
+                tracing::info!(addr = ?listener.local_addr().ok(), "serving metrics and health");
+                let stop = stopped(stop.clone());
+                tasks.push(tokio::spawn(async move {
+                    if let Err(e) = mailroom_telemetry::serve(listener, app, stop).await {
+                        tracing::error!(error = %e, "metrics endpoint failed");
+                    }
+                }));
+            }
+            Err(e) => tracing::error!(
+                addr = %addr,
+                error = %e,
+                "metrics endpoint not served (give each worker its own --metrics-listen); working without it"
+            ),
+        }
+    }
+    tasks.push(tokio::spawn(broker::depth::poll_depths(
+        config.broker.clone(),
+        broker::depth::POLL_INTERVAL,
+        stopped(stop.clone()),
+    )));
+    let sampler = mailroom_telemetry::Sampler::new(
+        store.clone(),
+        mailroom_telemetry::History::global(),
+        mailroom_telemetry::SamplerConfig {
+            embedded_queue: false,
+            broker: true,
+            ..mailroom_telemetry::SamplerConfig::default()
+        },
+    );
+    tasks.push(tokio::spawn(sampler.run(stopped(stop))));
+    tasks
 }
 
 /// The consumer and the relay over `store` until `shutdown`; `wake` wakes the relay (intake
@@ -275,8 +347,16 @@ impl Handler {
             "the envelope could not be processed after {} attempts ({reason}); a person must look at it",
             attempt.number
         );
-        if let Err(e) = self.store.reject(id, &sentence).await {
-            tracing::error!(envelope = %id, error = %e, "last attempt failed and the rejection could not be stored");
+        match self.store.reject(id, &sentence).await {
+            Ok(true) => {
+                let m = mailroom_telemetry::metrics();
+                m.envelope_rejected("attempts");
+                m.envelope_processed(mailroom_telemetry::metrics::Processed::Rejected);
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(envelope = %id, error = %e, "last attempt failed and the rejection could not be stored")
+            }
         }
         broker::Outcome::Poison(sentence)
     }

@@ -13,6 +13,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Acker, Channel, Connection, Event};
 use mailroom_domain::EnvelopeId;
+use mailroom_telemetry::metrics::{Settlement, metrics};
 use tokio::task::JoinSet;
 
 use super::message::EnvelopeMessage;
@@ -461,12 +462,22 @@ impl Task {
             .await
             .unwrap_or(Err(BrokerError::Timeout { operation: "ack" }));
         match result {
-            Ok(Acked::Yes) => settled,
+            Ok(Acked::Yes) => {
+                metrics().delivery(match settled {
+                    Settled::Done => Settlement::Acked,
+                    Settled::Retried => Settlement::Retried,
+                    Settled::Poisoned => Settlement::DeadLettered,
+                    Settled::Stale => Settlement::Stale,
+                });
+                settled
+            }
             Ok(Acked::Stale) => {
+                metrics().delivery(Settlement::Stale);
                 tracing::info!(envelope = %envelope, "settlement after a reconnect was stale, the broker redelivers");
                 Settled::Stale
             }
             Err(error) => {
+                metrics().delivery(Settlement::Stale);
                 tracing::warn!(envelope = %envelope, error = %error, "settlement failed, the broker redelivers");
                 Settled::Stale
             }
@@ -505,6 +516,7 @@ async fn start(delivery: LapinDelivery, max: u32, report: &mut ConsumerReport) -
                 "malformed envelope message dead-lettered"
             );
             report.malformed += 1;
+            metrics().delivery(Settlement::Malformed);
             if let Ok(Acked::Stale) | Err(_) = nack(&delivery.acker, false).await {
                 report.stale += 1;
             }
@@ -537,6 +549,7 @@ async fn stop_session(
         while let Some(Ok(delivery)) = consumer.next().await {
             if nack(&delivery.acker, true).await.is_ok() {
                 report.returned += 1;
+                metrics().delivery(Settlement::Returned);
             }
         }
     })
@@ -568,6 +581,7 @@ async fn drain_in_flight(
             Ok(None) => break,
             Err(_) => {
                 report.returned += in_flight.len() as u64;
+                metrics().deliveries(Settlement::Returned, in_flight.len() as u64);
                 tracing::info!(
                     returned = in_flight.len(),
                     "grace period over, returning in-flight envelopes"

@@ -117,7 +117,120 @@ pub struct DocumentReady {
     pub class: Class,
 }
 
-/// A message waiting in the store's outbox: a routed document or a ready event.
+/// "A clerk validated this document": the body of `membership.validated` (issuing the
+/// tiers-payant card, the welcome message), `claim.validated` (invoices and quotes) and
+/// `complaint.registered` (with its deadlines), sent once a gestionnaire approved it.
+///
+/// It carries ids and the validated values a downstream service acts on, never who the member
+/// is: no name, NIR, IBAN, address, e-mail or phone has a field here, and the receiving service
+/// reads those through the desk API, under its own credentials, with the document's ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentValidated {
+    /// Its envelope.
+    pub envelope: EnvelopeId,
+    /// The document in the envelope.
+    pub document: DocumentId,
+    /// Its class as validated.
+    pub class: Class,
+    /// When the envelope came in (RFC 3339).
+    pub received_at: String,
+    /// The validated values, in FIELDS.md's normalised form.
+    pub fields: ValidatedFields,
+    /// Complaints: acknowledge by this date (10 working days, ACPR 2022-R-01).
+    #[serde(
+        with = "iso_date::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub acknowledge_by: Option<Date>,
+    /// Complaints: answer by this date (2 months).
+    #[serde(
+        with = "iso_date::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub answer_by: Option<Date>,
+}
+
+/// The fields a validation event may carry (FIELDS.md names and forms). Any other key, a name
+/// or a NIR say, makes the body invalid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ValidatedFields {
+    // membership_form
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_date: Option<serde_json::Value>,
+    /// How many dependants the form covers (not who they are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependants_count: Option<u32>,
+    // invoice, quote, complaint
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_number: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_finess: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_rpps: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_siret: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_date: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_number: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_date: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub care_date: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub care_type: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_amount: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub social_security_amount: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complementary_amount: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_amount: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter_date: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disputed_amount: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<serde_json::Value>,
+}
+
+impl DocumentValidated {
+    /// The event's routing key for a validated document of `class`; `None` for `other`, which
+    /// sends no event.
+    pub fn routing_key_for(class: Class) -> Option<&'static str> {
+        match class {
+            Class::MembershipForm => Some(MEMBERSHIP_VALIDATED),
+            Class::Complaint => Some(COMPLAINT_REGISTERED),
+            Class::Invoice | Class::Quote => Some(CLAIM_VALIDATED),
+            Class::Other => None,
+        }
+    }
+}
+
+/// Routing key: a membership form validated.
+pub const MEMBERSHIP_VALIDATED: &str = "membership.validated";
+/// Routing key: a complaint registered.
+pub const COMPLAINT_REGISTERED: &str = "complaint.registered";
+/// Routing key: an invoice or a quote validated.
+pub const CLAIM_VALIDATED: &str = "claim.validated";
+
+/// A message waiting in the store's outbox: a routed document, a ready event, or a validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outbound {
@@ -125,6 +238,8 @@ pub enum Outbound {
     Routed(RoutedDocument),
     /// To downstream systems.
     Ready(DocumentReady),
+    /// To downstream systems, once a clerk validated the document.
+    Validated(Box<DocumentValidated>),
 }
 
 impl Outbound {
@@ -133,6 +248,9 @@ impl Outbound {
         match self {
             Outbound::Routed(r) => r.queue.routing_key(),
             Outbound::Ready(r) => format!("document.ready.{}", r.class.as_str()),
+            Outbound::Validated(v) => DocumentValidated::routing_key_for(v.class)
+                .unwrap_or("other.validated")
+                .to_owned(),
         }
     }
 
@@ -150,6 +268,10 @@ impl Outbound {
             Outbound::Routed(serde_json::from_slice(payload).map_err(|_| invalid())?)
         } else if routing_key.starts_with("document.ready.") {
             Outbound::Ready(serde_json::from_slice(payload).map_err(|_| invalid())?)
+        } else if [MEMBERSHIP_VALIDATED, COMPLAINT_REGISTERED, CLAIM_VALIDATED]
+            .contains(&routing_key)
+        {
+            Outbound::Validated(serde_json::from_slice(payload).map_err(|_| invalid())?)
         } else {
             return Err(invalid());
         };
@@ -168,6 +290,7 @@ impl Outbound {
         match self {
             Outbound::Routed(r) => serde_json::to_vec(r),
             Outbound::Ready(r) => serde_json::to_vec(r),
+            Outbound::Validated(v) => serde_json::to_vec(v),
         }
     }
 }
@@ -236,5 +359,40 @@ mod tests {
         assert!(serde_json::from_slice::<EnvelopeMessage>(smuggled).is_err());
         let ok = br#"{"envelope":"env-1"}"#;
         assert!(serde_json::from_slice::<EnvelopeMessage>(ok).is_ok());
+    }
+
+    #[test]
+    fn validation_events_carry_ids_and_business_values_only() {
+        let body = br#"{"envelope":"env-1","document":1,"class":"complaint","received_at":"2026-11-20T09:00:00Z","fields":{"member_number":"M123","escalation":true},"acknowledge_by":"2026-12-04","answer_by":"2027-01-20"}"#;
+        let msg = Outbound::decode("complaint.registered", body).unwrap();
+        assert_eq!(msg.routing_key(), "complaint.registered");
+        let back: serde_json::Value = serde_json::from_slice(&msg.body().unwrap()).unwrap();
+        assert_eq!(back["acknowledge_by"], "2026-12-04");
+        assert_eq!(back["fields"]["member_number"], "M123");
+        assert!(
+            Outbound::decode("claim.validated", body).is_err(),
+            "a complaint is not a claim"
+        );
+        let card = br#"{"envelope":"env-1","document":2,"class":"membership_form","received_at":"2026-11-20T09:00:00Z","fields":{"plan":"Niveau 3","effective_date":"2026-12-01","dependants_count":1}}"#;
+        assert!(Outbound::decode("membership.validated", card).is_ok());
+        for leak in [
+            "last_name",
+            "first_name",
+            "nir",
+            "iban",
+            "email",
+            "address",
+            "phone",
+        ] {
+            let body = format!(
+                r#"{{"envelope":"env-1","document":2,"class":"membership_form","received_at":"2026-11-20T09:00:00Z","fields":{{"{leak}":"x"}}}}"#
+            );
+            assert!(
+                Outbound::decode("membership.validated", body.as_bytes()).is_err(),
+                "{leak} must not travel"
+            );
+        }
+        let other = br#"{"envelope":"env-1","document":3,"class":"other","received_at":"2026-11-20T09:00:00Z","fields":{}}"#;
+        assert!(Outbound::decode("other.validated", other).is_err());
     }
 }

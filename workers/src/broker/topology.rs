@@ -24,7 +24,8 @@ pub struct Names {
     pub dead_exchange: String,
     /// Where dead envelopes end.
     pub dead_letters: String,
-    /// Where `document.ready.<class>` events are kept for downstream systems.
+    /// Where `document.ready.<class>` and validation events (`membership.validated`,
+    /// `claim.validated`, `complaint.registered`) are kept for downstream systems.
     pub events: String,
     prefix: Option<String>,
 }
@@ -143,6 +144,13 @@ pub async fn declare(
         &names.exchange,
         "document.ready.#".to_owned(),
     ));
+    for key in [
+        super::message::MEMBERSHIP_VALIDATED,
+        super::message::COMPLAINT_REGISTERED,
+        super::message::CLAIM_VALIDATED,
+    ] {
+        bindings.push((names.events.clone(), &names.exchange, key.to_owned()));
+    }
 
     for (queue, exchange, key) in bindings {
         channel
