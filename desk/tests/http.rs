@@ -557,6 +557,11 @@ async fn a_document_is_validated_through_the_api() {
         .unwrap();
     let payload: Value = serde_json::from_str(&ev.payload).unwrap();
     assert_eq!(payload["envelope"], json!(d.form.as_str()));
+    // The broker relay and the in-process bus accept it as the typed validation message.
+    let message =
+        mailroom_workers::broker::Outbound::decode(&ev.routing_key, ev.payload.as_bytes())
+            .expect("the relay accepts the event");
+    assert_eq!(message.routing_key(), "membership.validated");
     assert!(
         payload["fields"].get("last_name").is_none(),
         "no name in an event"
