@@ -169,15 +169,14 @@ pub async fn deliver_pending<O: Outbox>(
 async fn append(path: PathBuf, events: &[BusEvent]) -> Result<(), BusError> {
     let mut lines = Vec::new();
     for e in events {
-        let body: serde_json::Value = e
-            .message
-            .body()
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(serde_json::Value::Null);
-        let line = serde_json::json!({ "routing_key": e.routing_key, "body": body });
-        lines.extend_from_slice(line.to_string().as_bytes());
-        lines.push(b'\n');
+        // The body as the broker would carry it, spliced in as is (it is JSON already).
+        let body = e.message.body().unwrap_or_else(|_| b"null".to_vec());
+        let key = serde_json::to_string(&e.routing_key).unwrap_or_default();
+        lines.extend_from_slice(br#"{"routing_key":"#);
+        lines.extend_from_slice(key.as_bytes());
+        lines.extend_from_slice(br#","body":"#);
+        lines.extend_from_slice(&body);
+        lines.extend_from_slice(b"}\n");
     }
     let p = path.clone();
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
