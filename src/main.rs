@@ -81,9 +81,13 @@ enum Command {
         /// Serve the upload endpoint on this address (e.g. 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// OCR slots, i.e. envelopes in flight (default: the number of cores).
+        /// OCR slots, i.e. envelopes read at once (default: the number of cores).
         #[arg(long)]
         slots: Option<usize>,
+        /// Envelopes in flight: read, classified or stored at once (default: the slots; more
+        /// lets the next envelope be read while one is classified and stored).
+        #[arg(long)]
+        in_flight: Option<usize>,
         /// A classifier model file instead of the one built in.
         #[arg(long)]
         model: Option<PathBuf>,
@@ -107,10 +111,13 @@ enum Command {
         /// The store (default: $DATABASE_URL, else the SQLite file data/mailroom.db).
         #[arg(long)]
         database_url: Option<String>,
-        /// OCR slots, i.e. envelopes in flight and the broker prefetch (default: the number of
-        /// cores).
+        /// OCR slots, i.e. envelopes read at once (default: the number of cores).
         #[arg(long)]
         slots: Option<usize>,
+        /// Envelopes in flight and the broker prefetch (default: the slots; more lets the next
+        /// envelope be read while one is classified and stored).
+        #[arg(long)]
+        in_flight: Option<usize>,
         /// A classifier model file instead of the one built in.
         #[arg(long)]
         model: Option<PathBuf>,
@@ -284,6 +291,7 @@ fn main() -> anyhow::Result<()> {
             database_url,
             listen,
             slots,
+            in_flight,
             model,
             settle,
             exit_when_idle,
@@ -307,11 +315,13 @@ fn main() -> anyhow::Result<()> {
             if let Some(n) = slots {
                 config.ocr.slots = n.max(1);
             }
+            config.in_flight = in_flight.unwrap_or(0);
             runtime()?.block_on(pipeline::run(config))?;
         }
         Command::Worker {
             database_url,
             slots,
+            in_flight,
             model,
             metrics_listen,
         } => {
@@ -330,6 +340,7 @@ fn main() -> anyhow::Result<()> {
             if let Some(n) = slots {
                 config.ocr.slots = n.max(1);
             }
+            config.in_flight = in_flight.unwrap_or(0);
             runtime()?.block_on(pipeline::worker(config))?;
         }
         Command::Export { out, database_url } => {

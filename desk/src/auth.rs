@@ -80,11 +80,35 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Checks a login and password; the user when they match. Failures are audited.
+///
+/// After [`crate::DeskConfig::max_login_failures`] refused logins for one login name within
+/// [`crate::DeskConfig::login_window`], further attempts for it are refused without checking
+/// the password ([`AppError::TooManyLogins`], audited as `login_throttled`): guessing a
+/// clerk's password gets a handful of tries per window, and costs the server no argon2 work.
 pub(crate) async fn check_login(
     state: &AppState,
     login: &str,
     password: &str,
 ) -> Result<Option<mailroom_store::desk::User>, AppError> {
+    let audited: String = login.chars().take(64).collect();
+    let since = time::OffsetDateTime::now_utc() - state.config.login_window;
+    let refused = state
+        .store
+        .desk_login_failures_since(&audited, since)
+        .await?;
+    if refused >= state.config.max_login_failures {
+        tracing::warn!("desk login refused unchecked: too many failures for that login");
+        state
+            .store
+            .desk_audit(
+                &audited,
+                "login_throttled",
+                None,
+                "too many refused logins; password not checked",
+            )
+            .await?;
+        return Err(AppError::TooManyLogins);
+    }
     let found = state.store.desk_user(login).await?;
     let hash = found
         .as_ref()
@@ -101,12 +125,7 @@ pub(crate) async fn check_login(
             tracing::info!("failed desk login");
             state
                 .store
-                .desk_audit(
-                    &login.chars().take(64).collect::<String>(),
-                    "login_failed",
-                    None,
-                    "wrong login or password",
-                )
+                .desk_audit(&audited, "login_failed", None, "wrong login or password")
                 .await?;
             Ok(None)
         }

@@ -55,6 +55,8 @@ pub enum AppError {
     BadRequest(String),
     /// Someone else holds the document.
     Conflict(String),
+    /// Too many refused logins for this login name lately; the password was not checked.
+    TooManyLogins,
     Internal(DeskError),
 }
 
@@ -74,6 +76,10 @@ impl AppError {
             ),
             AppError::BadRequest(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
             AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+            AppError::TooManyLogins => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "trop d'essais refusés pour cet identifiant : réessayez dans 15 minutes, ou demandez à un responsable".into(),
+            ),
             AppError::Internal(e) => {
                 tracing::error!(error = %e, retryable = e.retryable(), "desk request failed");
                 (

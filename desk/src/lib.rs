@@ -58,6 +58,11 @@ pub struct DeskConfig {
     pub claim_lease: Duration,
     /// Mark the session cookie `Secure` (set it when the app is served over HTTPS).
     pub secure_cookies: bool,
+    /// Refused logins for one login name within [`DeskConfig::login_window`] after which its
+    /// further attempts are refused unchecked until the window has passed (default 5).
+    pub max_login_failures: u64,
+    /// The window of [`DeskConfig::max_login_failures`] (default 15 minutes).
+    pub login_window: Duration,
 }
 
 impl DeskConfig {
@@ -76,6 +81,7 @@ impl DeskConfig {
             idle: minutes("MAILROOM_DESK_IDLE_MINUTES").unwrap_or(d.idle),
             claim_lease: minutes("MAILROOM_DESK_CLAIM_MINUTES").unwrap_or(d.claim_lease),
             secure_cookies: std::env::var("MAILROOM_DESK_SECURE_COOKIES").is_ok_and(|v| v == "1"),
+            ..d
         }
     }
 }
@@ -86,6 +92,8 @@ impl Default for DeskConfig {
             idle: Duration::from_secs(30 * 60),
             claim_lease: Duration::from_secs(20 * 60),
             secure_cookies: false,
+            max_login_failures: 5,
+            login_window: Duration::from_secs(15 * 60),
         }
     }
 }

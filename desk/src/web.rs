@@ -86,24 +86,33 @@ async fn login(
     if expected.is_empty() || !auth::same(expected, &f.csrf) {
         return Err(AppError::Csrf.into());
     }
-    let Some(user) = auth::check_login(&state, f.login.trim(), &f.password).await? else {
-        let mut res = (
+    let checked = match auth::check_login(&state, f.login.trim(), &f.password).await {
+        Err(AppError::TooManyLogins) => Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            "Trop d'essais refusés pour cet identifiant : réessayez dans 15 minutes.",
+        )),
+        Ok(None) => Err((
             StatusCode::UNAUTHORIZED,
-            Html(render::login_page(
-                &f.csrf,
-                Some("Identifiant ou mot de passe incorrect."),
-            )),
-        )
-            .into_response();
-        res.headers_mut().insert(
-            header::SET_COOKIE,
-            HeaderValue::from_str(&format!(
-                "{LOGIN_COOKIE}={}; Path=/login; HttpOnly; SameSite=Strict",
-                f.csrf
-            ))
-            .unwrap_or_else(|_| auth::clear_cookie(LOGIN_COOKIE)),
-        );
-        return Ok(res);
+            "Identifiant ou mot de passe incorrect.",
+        )),
+        Ok(Some(user)) => Ok(user),
+        Err(e) => return Err(e.into()),
+    };
+    let user = match checked {
+        Ok(user) => user,
+        Err((status, message)) => {
+            let mut res =
+                (status, Html(render::login_page(&f.csrf, Some(message)))).into_response();
+            res.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&format!(
+                    "{LOGIN_COOKIE}={}; Path=/login; HttpOnly; SameSite=Strict",
+                    f.csrf
+                ))
+                .unwrap_or_else(|_| auth::clear_cookie(LOGIN_COOKIE)),
+            );
+            return Ok(res);
+        }
     };
     let (cookie, _csrf) = auth::open_session(&state, &user.login).await?;
     let mut res = redirect("/");

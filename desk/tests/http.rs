@@ -107,17 +107,22 @@ struct Client {
     csrf: String,
 }
 
-async fn login(d: &Desk, who: &str) -> Client {
-    let res = send(
+/// `POST /api/login` with these credentials.
+async fn api_login(d: &Desk, who: &str, password: &str) -> Res {
+    send(
         &d.app,
         Request::post("/api/login")
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(
-                json!({"login": who, "password": PASSWORD}).to_string(),
+                json!({"login": who, "password": password}).to_string(),
             ))
             .unwrap(),
     )
-    .await;
+    .await
+}
+
+async fn login(d: &Desk, who: &str) -> Client {
+    let res = api_login(d, who, PASSWORD).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let set = res.header("set-cookie").to_string();
     assert!(
@@ -346,17 +351,7 @@ async fn state_changes_need_the_csrf_token() {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(res.header("location"), format!("/documents/{}/0", d.form));
     // Logging in through the form needs the form's own token (double-submit cookie).
-    let res = send(
-        &d.app,
-        Request::post("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!(
-                "csrf=abc&login=clerk&password={}",
-                PASSWORD.replace(' ', "+")
-            )))
-            .unwrap(),
-    )
-    .await;
+    let res = form_login(&d, None, "abc").await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     let form = send(&d.app, Request::get("/login").body(Body::empty()).unwrap()).await;
     let cookie = form
@@ -366,18 +361,7 @@ async fn state_changes_need_the_csrf_token() {
         .unwrap()
         .to_string();
     let token = cookie.split_once('=').unwrap().1.to_string();
-    let res = send(
-        &d.app,
-        Request::post("/login")
-            .header(header::COOKIE, &cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!(
-                "csrf={token}&login=clerk&password={}",
-                PASSWORD.replace(' ', "+")
-            )))
-            .unwrap(),
-    )
-    .await;
+    let res = form_login(&d, Some(&cookie), &token).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
     assert!(res.header("set-cookie").starts_with("desk_session="));
 }
@@ -474,21 +458,31 @@ async fn an_idle_session_is_closed() {
     assert_eq!(res.header("location"), "/login");
 }
 
+/// The login form posted as `clerk` with the right password, the form token `csrf`, and the
+/// form's cookie when given.
+async fn form_login(d: &Desk, cookie: Option<&str>, csrf: &str) -> Res {
+    let mut req =
+        Request::post("/login").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let body = format!(
+        "csrf={csrf}&login=clerk&password={}",
+        PASSWORD.replace(' ', "+")
+    );
+    send(&d.app, req.body(Body::from(body)).unwrap()).await
+}
+
+/// `POST /api/login` with these credentials: its status.
+async fn try_login(d: &Desk, who: &str, password: &str) -> StatusCode {
+    api_login(d, who, password).await.status
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_passwords_are_refused_and_audited() {
     let d = desk(DeskConfig::default()).await;
     for (who, pw) in [("clerk", "wrong password!"), ("nobody", PASSWORD)] {
-        let res = send(
-            &d.app,
-            Request::post("/api/login")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(
-                    json!({"login": who, "password": pw}).to_string(),
-                ))
-                .unwrap(),
-        )
-        .await;
-        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(try_login(&d, who, pw).await, StatusCode::UNAUTHORIZED);
     }
     let boss = login(&d, "boss").await;
     let a = boss.get(&d, "/api/audit?action=login_failed").await.json();
@@ -505,6 +499,69 @@ async fn wrong_passwords_are_refused_and_audited() {
         Role::Manager,
         d.store.desk_user("boss").await.unwrap().unwrap().0.role
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_wrong_passwords_hold_that_login_back() {
+    let d = desk(DeskConfig {
+        max_login_failures: 3,
+        ..DeskConfig::default()
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            try_login(&d, "clerk", "a guess at it").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Even the right password is not checked now, through the API or the login form.
+    assert_eq!(
+        try_login(&d, "clerk", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let csrf = "form-token-for-this-test";
+    let res = form_login(&d, Some(&format!("desk_login={csrf}")), csrf).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text());
+    assert!(res.text().contains("Trop d&#39;essais") || res.text().contains("Trop d'essais"));
+    // Other logins are not held back.
+    assert_eq!(try_login(&d, "rec", PASSWORD).await, StatusCode::OK);
+    let boss = login(&d, "boss").await;
+    let a = boss
+        .get(&d, "/api/audit?action=login_throttled")
+        .await
+        .json();
+    assert_eq!(a["entries"].as_array().unwrap().len(), 2, "{a}");
+    // Once the window has passed, the right password opens a session again.
+    let d2 = Desk {
+        app: router(
+            d.store.clone(),
+            DeskConfig {
+                max_login_failures: 3,
+                login_window: Duration::from_millis(1),
+                ..DeskConfig::default()
+            },
+        ),
+        ..d
+    };
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(try_login(&d2, "clerk", PASSWORD).await, StatusCode::OK);
+}
+
+/// The clerk, holding the seeded membership form, types `nir` over the wrong one and
+/// approves; both must succeed. The approval's answer.
+async fn correct_nir_and_approve(d: &Desk, clerk: &Client, nir: &str) -> Res {
+    let res = clerk
+        .act(
+            d,
+            &d.form,
+            0,
+            json!({"action": "correct", "field": "nir", "value": nir}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let res = clerk.act(d, &d.form, 0, json!({"action": "approve"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    res
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -536,19 +593,7 @@ async fn a_document_is_validated_through_the_api() {
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().contains("clé NIR incorrecte"), "{}", res.text());
-    let res = clerk
-        .act(
-            &d,
-            &d.form,
-            0,
-            json!({"action": "correct", "field": "nir", "value": "2 65 08 64 274 320 58"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
-    let res = clerk
-        .act(&d, &d.form, 0, json!({"action": "approve"}))
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let res = correct_nir_and_approve(&d, &clerk, "2 65 08 64 274 320 58").await;
     assert_eq!(res.json()["event"], json!("membership.validated"));
     let events = d.store.pending_events(100).await.unwrap();
     let ev = events
@@ -644,5 +689,73 @@ async fn the_ops_page_is_for_managers_and_ops_only() {
         let res = c.get(&d, "/ops").await;
         assert_eq!(res.status, StatusCode::OK, "{who}");
         assert_eq!(res.text(), "ops page");
+    }
+}
+
+/// A validation followed to RabbitMQ: the clerk's approval writes `membership.validated` to the
+/// store's outbox in its transaction; the outbox relay publishes it to the events queue (names
+/// behind a random test prefix, deleted after), where a downstream system reads the typed
+/// message: ids and business values, no NIR, IBAN or name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_reaches_the_events_queue_on_rabbitmq() {
+    use lapin::options::BasicGetOptions;
+    use lapin::{Connection, ConnectionProperties};
+    use mailroom_workers::broker::{self, BrokerConfig, Outbound};
+
+    let config = BrokerConfig::from_env()
+        .unwrap_or_else(|| BrokerConfig::new(BrokerConfig::DEFAULT_URL))
+        .with_prefix(format!("desk-test-{:016x}", rand::random::<u64>()));
+    let names = config.names();
+    let d = desk(DeskConfig::default()).await;
+    let clerk = login(&d, "clerk").await;
+    let res = clerk
+        .post(&d, "/api/claim-next", json!({}), Some(&clerk.csrf))
+        .await;
+    assert_eq!(res.json()["envelope"], json!(d.form.as_str()));
+    correct_nir_and_approve(&d, &clerk, TRUE_NIR).await;
+
+    let report = broker::relay_once(&config, &d.store)
+        .await
+        .expect("the relay reaches RabbitMQ");
+    assert!(report.events >= 1, "{report:?}");
+    assert!(
+        d.store.pending_events(100).await.unwrap().is_empty(),
+        "every event confirmed by the broker is marked sent"
+    );
+
+    let conn = Connection::connect(&config.url, ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = conn.create_channel().await.unwrap();
+    let mut seen = Vec::new();
+    while let Some(msg) = channel
+        .basic_get(
+            names.events.as_str().into(),
+            BasicGetOptions { no_ack: true },
+        )
+        .await
+        .unwrap()
+    {
+        seen.push((
+            msg.delivery.routing_key.to_string(),
+            msg.delivery.data.clone(),
+        ));
+    }
+    broker::topology::delete(&channel, &names).await.unwrap();
+    conn.close(200, "done".into()).await.unwrap();
+
+    let validated: Vec<_> = seen
+        .iter()
+        .filter(|(key, _)| key == "membership.validated")
+        .collect();
+    assert_eq!(validated.len(), 1, "one validation event in {seen:?}");
+    let (key, body) = validated[0];
+    match Outbound::decode(key, body).expect("a typed validation message") {
+        Outbound::Validated(v) => assert_eq!(v.envelope, d.form),
+        other => panic!("not a validation: {other:?}"),
+    }
+    let text = String::from_utf8_lossy(body);
+    for secret in [TRUE_NIR, WRONG_NIR, IBAN, "nir", "iban", "last_name"] {
+        assert!(!text.contains(secret), "{secret} travelled in {text}");
     }
 }

@@ -2060,6 +2060,28 @@ impl Store {
             .collect()
     }
 
+    /// Refused logins recorded for `login` at or after `since` (the login throttle).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn desk_login_failures_since(
+        &self,
+        login: &str,
+        since: time::OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let since_ms = i64::try_from(since.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM desk_audit
+             WHERE action = 'login_failed' AND login = $1 AND at_ms >= $2",
+        )
+        .bind(login)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Documents decided per user and per decision since `since_ms` (managers' statistics).
     ///
     /// # Errors

@@ -14,6 +14,9 @@
 //!   keeps the last id it saw and works out envelopes per hour and latency percentiles from
 //!   the rows after it.
 //!
+//! - [`Store::desk_activity`]: the clerks' work over the last hour: documents validated and
+//!   rejected by service, corrections by kind, documents held now, refused logins.
+//!
 //! Nothing here returns a name, a text or a field value: counts, ages and ids of history rows.
 
 use std::time::Duration;
@@ -133,6 +136,53 @@ pub struct Finished {
     pub latency: Duration,
     /// Rejected rather than stored with documents.
     pub rejected: bool,
+}
+
+/// The clerks' work over a window (the last hour for the sampler), from the store so that
+/// every web process is counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeskActivity {
+    /// Documents decided in the window: (service queue, `validated` or `rejected`, count), only
+    /// the pairs that have some.
+    pub decisions: Vec<(String, String, u64)>,
+    /// Corrections in the window by kind: `field` (a value typed over what was read), `class`
+    /// (a reclassification) and `pages` (a split, merge or page moved).
+    pub corrections: Vec<(CorrectionKind, u64)>,
+    /// Documents with at least one correction in the window.
+    pub corrected_documents: u64,
+    /// Documents a clerk holds now, by service queue.
+    pub claimed: Vec<(String, u64)>,
+    /// Refused logins in the window.
+    pub login_failures: u64,
+}
+
+/// What a clerk's correction changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CorrectionKind {
+    /// A field's value.
+    Field,
+    /// The document's class.
+    Class,
+    /// Which pages form which document.
+    Pages,
+}
+
+impl CorrectionKind {
+    /// Every kind.
+    pub const ALL: [CorrectionKind; 3] = [
+        CorrectionKind::Field,
+        CorrectionKind::Class,
+        CorrectionKind::Pages,
+    ];
+
+    /// The label value (`field`, `class`, `pages`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CorrectionKind::Field => "field",
+            CorrectionKind::Class => "class",
+            CorrectionKind::Pages => "pages",
+        }
+    }
 }
 
 /// The last day counted as "at risk" for a deadline, seen from `today`.
@@ -321,6 +371,94 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The clerks' work since `since` (see [`DeskActivity`]); `now` decides which claims still
+    /// hold.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn desk_activity(
+        &self,
+        since: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<DeskActivity, StoreError> {
+        let since = ms(since);
+        let rows = sqlx::query(
+            "SELECT queue, status, COUNT(*) AS n FROM documents
+             WHERE decided_ms >= $1 AND status IN ('validated', 'rejected')
+             GROUP BY queue, status ORDER BY queue, status",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut decisions = Vec::with_capacity(rows.len());
+        for r in &rows {
+            decisions.push((col(r, "queue")?, col(r, "status")?, count(col(r, "n")?)));
+        }
+        let row = sqlx::query(
+            "SELECT
+                COALESCE(SUM(CASE WHEN field = 'class' THEN 1 ELSE 0 END), 0) AS class_n,
+                COALESCE(SUM(CASE WHEN field = 'pages' THEN 1 ELSE 0 END), 0) AS pages_n,
+                COUNT(*) AS all_n
+             FROM desk_corrections WHERE at_ms >= $1",
+        )
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        let class_n = count(col(&row, "class_n")?);
+        let pages_n = count(col(&row, "pages_n")?);
+        let all_n = count(col(&row, "all_n")?);
+        let corrections = vec![
+            (
+                CorrectionKind::Field,
+                all_n.saturating_sub(class_n + pages_n),
+            ),
+            (CorrectionKind::Class, class_n),
+            (CorrectionKind::Pages, pages_n),
+        ];
+        let corrected_documents = count(
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT envelope_id, document FROM desk_corrections
+                 WHERE at_ms >= $1) AS corrected",
+            )
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?,
+        );
+        let rows = sqlx::query(
+            "SELECT queue, COUNT(*) AS n FROM documents
+             WHERE status = 'awaiting_validation' AND claimed_by IS NOT NULL
+               AND claim_until_ms >= $1
+             GROUP BY queue ORDER BY queue",
+        )
+        .bind(ms(now))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for r in &rows {
+            claimed.push((col(r, "queue")?, count(col(r, "n")?)));
+        }
+        let login_failures = count(
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM desk_audit WHERE action = 'login_failed' AND at_ms >= $1",
+            )
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?,
+        );
+        Ok(DeskActivity {
+            decisions,
+            corrections,
+            corrected_documents,
+            claimed,
+            login_failures,
+        })
     }
 
     /// When intake stored an envelope (the start of its end-to-end latency).

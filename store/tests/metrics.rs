@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use mailroom_domain::{Class, EnvelopeResult, ResultDocument, Status};
 use mailroom_ocr::{PageText, Timings};
-use mailroom_store::metrics::{AgeBucket, Deadline, at_risk_until};
+use mailroom_store::desk::DocKey;
+use mailroom_store::metrics::{AgeBucket, CorrectionKind, Deadline, at_risk_until};
 use mailroom_store::{Claim, Completed, EnvelopeFile, NewEnvelope, Received, Route, Store};
 use time::{Date, OffsetDateTime};
 
@@ -158,7 +159,12 @@ async fn stored(store: &Store, name: &str) -> mailroom_domain::EnvelopeId {
 }
 
 /// Receives, claims and completes an envelope with these documents and routes.
-async fn complete(store: &Store, name: &str, classes: &[Class], routes: Vec<Route>) {
+async fn complete(
+    store: &Store,
+    name: &str,
+    classes: &[Class],
+    routes: Vec<Route>,
+) -> mailroom_domain::EnvelopeId {
     let id = stored(store, name).await;
     assert!(matches!(
         store
@@ -172,6 +178,7 @@ async fn complete(store: &Store, name: &str, classes: &[Class], routes: Vec<Rout
         .await
         .unwrap();
     assert_eq!(done, Completed::Stored);
+    id
 }
 
 fn route(queue: &str, ack: Option<Date>, answer: Option<Date>) -> Route {
@@ -326,5 +333,93 @@ async fn ping_fails_once_closed(store: &Store) {
     assert!(store.ping().await.is_err());
 }
 
+/// The clerks' last hour: decisions by service, corrections by kind, documents held, refused
+/// logins; nothing before the window counts.
+async fn desk_figures(store: &Store) {
+    let lease = Duration::from_secs(600);
+    let start = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    let empty = store
+        .desk_activity(start, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert!(empty.decisions.is_empty() && empty.claimed.is_empty());
+    assert_eq!(empty.corrected_documents + empty.login_failures, 0);
+    let routes = || {
+        vec![
+            route("prestations", None, None),
+            route("prestations", None, None),
+            route("reclamations", None, None),
+        ]
+    };
+    let id = complete(
+        store,
+        "d1",
+        &[Class::Invoice, Class::Invoice, Class::Complaint],
+        routes(),
+    )
+    .await;
+    let key = |position| DocKey {
+        envelope: id.clone(),
+        position,
+    };
+    // An invoice corrected twice then approved, one rejected, the complaint held.
+    assert!(store.desk_claim(&key(0), "ana", lease).await.unwrap());
+    for amount in ["12.50", "125.00"] {
+        store
+            .desk_correct(
+                &key(0),
+                "ana",
+                "total_amount",
+                Some(serde_json::json!(amount)),
+                lease,
+            )
+            .await
+            .unwrap();
+    }
+    store.desk_approve(&key(0), "ana", lease).await.unwrap();
+    assert!(store.desk_claim(&key(1), "ana", lease).await.unwrap());
+    assert!(
+        !store
+            .desk_reject(&key(1), "ana", "illisible", lease)
+            .await
+            .unwrap(),
+        "the envelope is not done while its complaint waits"
+    );
+    assert!(store.desk_claim(&key(2), "bob", lease).await.unwrap());
+    store
+        .desk_audit("mallory", "login_failed", None, "wrong login or password")
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let a = store.desk_activity(start, now).await.unwrap();
+    assert_eq!(
+        a.decisions,
+        [
+            ("prestations".to_string(), "rejected".to_string(), 1),
+            ("prestations".to_string(), "validated".to_string(), 1),
+        ]
+    );
+    assert_eq!(
+        a.corrections,
+        [
+            (CorrectionKind::Field, 2),
+            (CorrectionKind::Class, 0),
+            (CorrectionKind::Pages, 0)
+        ]
+    );
+    assert_eq!(a.corrected_documents, 1);
+    assert_eq!(a.claimed, [("reclamations".to_string(), 1)]);
+    assert_eq!(a.login_failures, 1);
+    // A window that starts after it all sees none of it; the claim still holds.
+    let later = store
+        .desk_activity(now + time::Duration::seconds(1), now)
+        .await
+        .unwrap();
+    assert!(later.decisions.is_empty());
+    assert_eq!(later.corrected_documents + later.login_failures, 0);
+    assert_eq!(later.claimed.len(), 1);
+}
+
 both!(operations_figures, figures);
+both!(desk_activity, desk_figures);
 both!(ping_after_close, ping_fails_once_closed);

@@ -28,6 +28,11 @@
 //! | `mailroom_deadlines_overdue_documents` | gauge | `deadline` | complaints past due (from the store) |
 //! | `mailroom_outbox_pending_messages` | gauge | `kind` | envelopes and events stored but not yet published |
 //! | `mailroom_component_up` | gauge | `component` | 1 when the `store` / `broker` answered the last check |
+//! | `mailroom_desk_decisions_last_hour` | gauge | `service`, `decision` | documents clerks `validated` / `rejected` over the last hour (from the store) |
+//! | `mailroom_desk_corrections_last_hour` | gauge | `kind` | clerks' corrections over the last hour: `field`, `class`, `pages` |
+//! | `mailroom_desk_corrected_documents_last_hour` | gauge | | documents with at least one correction over the last hour |
+//! | `mailroom_desk_claimed_documents` | gauge | `service` | documents a clerk holds now |
+//! | `mailroom_desk_login_failures_last_hour` | gauge | | refused desk logins over the last hour |
 //! | `mailroom_working_hours` | gauge | | 1 Monday to Friday 08:00–18:00 Europe/Paris, public holidays excepted |
 
 use std::collections::VecDeque;
@@ -35,6 +40,7 @@ use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use mailroom_domain::Class;
+use mailroom_store::metrics::{CorrectionKind, DeskActivity};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -49,6 +55,9 @@ pub const SERVICES: [&str; 4] = [
     "reclamations",
     "qualification_manuelle",
 ];
+
+/// A clerk's decision on a document (the `decision` label).
+pub const DECISIONS: [&str; 2] = ["validated", "rejected"];
 
 /// Which intake door an envelope came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,6 +311,17 @@ struct BacklogLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    service: &'static str,
+    decision: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceLabel {
+    service: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DeadlineLabel {
     deadline: &'static str,
 }
@@ -357,6 +377,11 @@ pub struct Metrics {
     outbox: Family<KindLabel, Gauge>,
     up: Family<ComponentLabel, Gauge>,
     working_hours: Gauge,
+    desk_decisions: Family<DecisionLabels, Gauge>,
+    desk_corrections: Family<KindLabel, Gauge>,
+    desk_corrected: Gauge,
+    desk_claimed: Family<ServiceLabel, Gauge>,
+    desk_login_failures: Gauge,
     finished: Mutex<VecDeque<Instant>>,
 }
 
@@ -396,6 +421,11 @@ impl Metrics {
             outbox: Family::default(),
             up: Family::default(),
             working_hours: Gauge::default(),
+            desk_decisions: Family::default(),
+            desk_corrections: Family::default(),
+            desk_corrected: Gauge::default(),
+            desk_claimed: Family::default(),
+            desk_login_failures: Gauge::default(),
             finished: Mutex::new(VecDeque::new()),
         };
         m.register_all()
@@ -462,6 +492,24 @@ impl Metrics {
         }
         for k in ["envelopes", "events"] {
             drop(self.outbox.get_or_create(&KindLabel { kind: k }));
+        }
+        for s in SERVICES {
+            for decision in DECISIONS {
+                drop(self.desk_decisions.get_or_create(&DecisionLabels {
+                    service: s,
+                    decision,
+                }));
+            }
+            drop(
+                self.desk_claimed
+                    .get_or_create(&ServiceLabel { service: s }),
+            );
+        }
+        for k in CorrectionKind::ALL {
+            drop(
+                self.desk_corrections
+                    .get_or_create(&KindLabel { kind: k.as_str() }),
+            );
         }
         // `mailroom_component_up` is not created ahead: a component this process does not use
         // (the broker, in embedded mode) must not read as down.
@@ -566,6 +614,31 @@ impl Metrics {
             "mailroom_component_up",
             "1 when the component answered its last check, 0 otherwise",
             self.up.clone(),
+        );
+        r.register(
+            "mailroom_desk_decisions_last_hour",
+            "Documents clerks validated or rejected over the last hour, by service and decision (every web process, from the store)",
+            self.desk_decisions.clone(),
+        );
+        r.register(
+            "mailroom_desk_corrections_last_hour",
+            "Clerks' corrections over the last hour, by kind (field value, class, pages)",
+            self.desk_corrections.clone(),
+        );
+        r.register(
+            "mailroom_desk_corrected_documents_last_hour",
+            "Documents with at least one clerk's correction over the last hour",
+            self.desk_corrected.clone(),
+        );
+        r.register(
+            "mailroom_desk_claimed_documents",
+            "Documents a clerk holds now, by service",
+            self.desk_claimed.clone(),
+        );
+        r.register(
+            "mailroom_desk_login_failures_last_hour",
+            "Refused desk logins over the last hour",
+            self.desk_login_failures.clone(),
         );
         r.register(
             "mailroom_working_hours",
@@ -757,6 +830,42 @@ impl Metrics {
         self.outbox
             .get_or_create(&KindLabel { kind: "events" })
             .set(gauge_value(queue.pending_events));
+    }
+
+    /// The clerks' last hour, from the sampler.
+    pub fn set_desk_activity(&self, a: &DeskActivity) {
+        for s in SERVICES {
+            for decision in DECISIONS {
+                let n = a
+                    .decisions
+                    .iter()
+                    .filter(|(q, d, _)| q == s && d == decision)
+                    .map(|(_, _, n)| *n)
+                    .sum();
+                self.desk_decisions
+                    .get_or_create(&DecisionLabels {
+                        service: s,
+                        decision,
+                    })
+                    .set(gauge_value(n));
+            }
+            let held = a
+                .claimed
+                .iter()
+                .filter(|(q, _)| q == s)
+                .map(|(_, n)| *n)
+                .sum();
+            self.desk_claimed
+                .get_or_create(&ServiceLabel { service: s })
+                .set(gauge_value(held));
+        }
+        for (k, n) in &a.corrections {
+            self.desk_corrections
+                .get_or_create(&KindLabel { kind: k.as_str() })
+                .set(gauge_value(*n));
+        }
+        self.desk_corrected.set(gauge_value(a.corrected_documents));
+        self.desk_login_failures.set(gauge_value(a.login_failures));
     }
 
     /// Whether a component answered its last check.

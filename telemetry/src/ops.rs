@@ -57,6 +57,12 @@ pub struct Sample {
     pub backlog_by_service: BTreeMap<String, u64>,
     /// The same by age bucket (`under_1d`, `1d_to_3d`, `3d_to_7d`, `over_7d`).
     pub backlog_by_age: BTreeMap<String, u64>,
+    /// Documents clerks validated over the last hour, every web process counted.
+    #[serde(default)]
+    pub validated_per_hour: u64,
+    /// Documents with a clerk's correction over the last hour.
+    #[serde(default)]
+    pub corrected_per_hour: u64,
     /// Complaint deadlines past due (acknowledgements and answers).
     pub deadlines_overdue: u64,
     /// Complaint deadlines due within 2 working days.
@@ -622,6 +628,29 @@ fn tiles(s: &Sample) -> String {
         &int_fr(s.backlog),
         &format!("dont {} de plus de 7 jours", int_fr(old)),
     ));
+    let (class, note) = if s.validated_per_hour == 0 {
+        (
+            if s.backlog > 0 { "warn" } else { "" },
+            "aucune validation depuis une heure".to_string(),
+        )
+    } else {
+        let share = 100.0 * s.corrected_per_hour as f64 / s.validated_per_hour as f64;
+        let hours = s.backlog as f64 / s.validated_per_hour as f64;
+        (
+            "",
+            format!(
+                "{} corrigés ({share:.0} %) ; à ce rythme, à valider vidé en ≈ {}",
+                int_fr(s.corrected_per_hour),
+                duration_fr(hours * 3600.0)
+            ),
+        )
+    };
+    out.push_str(&tile(
+        class,
+        "Validés par les gestionnaires (dernière heure)",
+        &format!("{} documents/h", int_fr(s.validated_per_hour)),
+        &note,
+    ));
     let class = if s.deadlines_overdue > 0 {
         "bad"
     } else if s.deadlines_at_risk > 0 {
@@ -753,6 +782,22 @@ fn charts(samples: &[Sample]) -> String {
         "documents",
         &backlog,
     ));
+    out.push_str(&chart(
+        "Validation : documents traités par les gestionnaires",
+        "documents/h",
+        &[
+            Line {
+                name: "validés sur l'heure écoulée",
+                color: GREEN,
+                points: series(&|s| Some(s.validated_per_hour as f64)),
+            },
+            Line {
+                name: "dont corrigés",
+                color: ORANGE,
+                points: series(&|s| Some(s.corrected_per_hour as f64)),
+            },
+        ],
+    ));
     out.push_str("</div>");
     out
 }
@@ -773,6 +818,8 @@ mod tests {
             backlog: 7,
             backlog_by_service: BTreeMap::from([("reclamations".into(), 7)]),
             backlog_by_age: BTreeMap::from([("under_1d".into(), 7)]),
+            validated_per_hour: 30,
+            corrected_per_hour: 6,
             deadlines_overdue: 0,
             deadlines_at_risk: 1,
         }
@@ -801,6 +848,9 @@ mod tests {
             "File d&#39;attente",
             "Délai de traitement",
             "Documents en attente de validation",
+            "Validation : documents traités par les gestionnaires",
+            "30 documents/h",
+            "6 corrigés (20 %)",
             "<polyline",
             "Réclamations",
             "1 échéance(s) de réclamation dans les 2 jours ouvrés",

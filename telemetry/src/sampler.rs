@@ -2,8 +2,8 @@
 //! page's history.
 //!
 //! Every [`SamplerConfig::tick`] it reads the store ([`mailroom_store::metrics`]): the
-//! validation backlog, complaint deadlines, the store's queue and outboxes, and the envelopes
-//! that reached a result since the last tick. It sets the matching gauges, and every
+//! validation backlog, complaint deadlines, the store's queue and outboxes, the clerks' last
+//! hour, and the envelopes that reached a result since the last tick. It sets the matching gauges, and every
 //! [`SamplerConfig::step`] it appends a [`Sample`] to the [`History`] ring.
 //!
 //! Throughput and latency on the ops page come from the store, not from this process's
@@ -115,10 +115,15 @@ impl Sampler {
         let queue = self.store.queue_figures().await?;
         let backlog = self.store.validation_backlog(now).await?;
         let deadlines = self.store.deadline_counts(crate::paris::today(now)).await?;
+        let desk = self
+            .store
+            .desk_activity(now - Duration::from_secs(3600), now)
+            .await?;
         self.read_finished(now).await?;
         let m = metrics();
         m.set_up(Component::Store, true);
         m.set_store_figures(&backlog, &deadlines, &queue);
+        m.set_desk_activity(&desk);
         if self.config.embedded_queue {
             m.set_queue_depth(Queue::Envelopes, queue.waiting);
         }
@@ -154,6 +159,13 @@ impl Sampler {
             backlog: by_service.values().sum(),
             backlog_by_service: by_service,
             backlog_by_age: by_age,
+            validated_per_hour: desk
+                .decisions
+                .iter()
+                .filter(|(_, d, _)| d == "validated")
+                .map(|(_, _, n)| n)
+                .sum(),
+            corrected_per_hour: desk.corrected_documents,
             deadlines_overdue: deadlines.iter().map(|d| d.overdue).sum(),
             deadlines_at_risk: deadlines.iter().map(|d| d.at_risk).sum(),
         };

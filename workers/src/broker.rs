@@ -95,8 +95,9 @@ pub struct BrokerConfig {
     pub url: String,
     /// Put before every exchange and queue name (`<prefix>.mailroom`…); `None` in production.
     pub prefix: Option<String>,
-    /// Unacked deliveries a consumer may hold: the number of OCR slots, so that every slot has
-    /// an envelope and no envelope waits in a worker while another worker is idle.
+    /// Unacked deliveries a consumer may hold: the envelopes in flight (by default the OCR
+    /// slots), so that every slot has an envelope and none waits in a worker while another
+    /// worker is idle.
     pub prefetch: u16,
     /// Redeliveries of one envelope before the broker dead-letters it.
     pub delivery_limit: u32,
@@ -169,7 +170,7 @@ impl BrokerConfig {
         self
     }
 
-    /// Sets the prefetch, normally to the number of OCR slots (at least 1).
+    /// Sets the prefetch, normally to the envelopes in flight (at least 1).
     #[must_use]
     pub fn with_prefetch(mut self, prefetch: u16) -> Self {
         self.prefetch = prefetch.max(1);

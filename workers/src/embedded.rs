@@ -37,8 +37,10 @@ pub struct EmbeddedConfig {
     pub inbox: PathBuf,
     /// The store (`None`: the SQLite file by default).
     pub database_url: Option<String>,
-    /// The OCR stage; its slots are the envelopes in flight.
+    /// The OCR stage; its slots are the envelopes read at once.
     pub ocr: mailroom_ocr::Config,
+    /// Envelopes in flight (`0`: as many as the OCR slots, see [`Pipeline::in_flight`]).
+    pub in_flight: usize,
     /// A classifier model file instead of the one built in.
     pub model: Option<PathBuf>,
     /// The name leases are taken under; a restart under the same name takes back its
@@ -75,6 +77,7 @@ impl EmbeddedConfig {
             inbox: inbox.into(),
             database_url: None,
             ocr: mailroom_ocr::Config::default(),
+            in_flight: 0,
             model: None,
             worker: format!("embedded@{host}"),
             lease: Duration::from_secs(600),
@@ -144,7 +147,9 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunSummary, WorkerError> {
     let store = Store::open(config.database_url.as_deref()).await?;
-    let pipeline = Pipeline::start(config.ocr.clone(), config.model.clone()).await?;
+    let pipeline = Pipeline::start(config.ocr.clone(), config.model.clone())
+        .await?
+        .with_in_flight(config.in_flight);
     let result = run_with(&config, store.clone(), pipeline, extra_routes, shutdown).await;
     store.close().await;
     result
@@ -258,9 +263,9 @@ pub async fn run_with(
         Arc::new(Notify::new()),
         until_stopped(bus_stop_rx),
     ));
-    let slots = pipeline.slots();
-    tracing::info!(slots, worker = %config.worker, "embedded pipeline running");
-    let sem = Arc::new(Semaphore::new(slots));
+    let (slots, in_flight_max) = (pipeline.slots(), pipeline.in_flight());
+    tracing::info!(slots, in_flight = in_flight_max, worker = %config.worker, "embedded pipeline running");
+    let sem = Arc::new(Semaphore::new(in_flight_max));
     let mut in_flight: JoinSet<Result<Outcome, WorkerError>> = JoinSet::new();
     let mut stop = stop_rx.clone();
     let mut last_sweep = tokio::time::Instant::now();

@@ -32,6 +32,13 @@ use crate::routing;
 
 /// What the pipeline needs besides the store: the OCR stage and the classifier, shared by
 /// every envelope in flight.
+///
+/// The envelopes in flight ([`Pipeline::in_flight`]) are by default as many as the OCR slots
+/// ([`Pipeline::slots`]): the pages of one envelope are read on every slot, so while one
+/// envelope is classified and stored the other keeps the engines busy. More in flight
+/// (`--in-flight`) lets the next envelope be read meanwhile; it did not pay on SQLite here
+/// (`benches/pipeline.rs` measures both), and may with a store further away. An envelope
+/// waits for an OCR slot before reading, so `mailroom_ocr_slots_busy` never exceeds the slots.
 #[derive(Clone)]
 pub struct Pipeline {
     pub reader: Arc<Reader>,
@@ -39,6 +46,8 @@ pub struct Pipeline {
     /// Tries before an envelope whose processing keeps failing for the machine's reasons is
     /// rejected (a poison envelope must not come back for ever).
     pub max_attempts: u32,
+    in_flight: usize,
+    reading: Arc<tokio::sync::Semaphore>,
 }
 
 /// The default of [`Pipeline::max_attempts`].
@@ -58,10 +67,13 @@ impl Pipeline {
             Some(p) => mailroom_classify::Model::load(p)?,
             None => mailroom_classify::Model::embedded()?,
         };
+        let slots = ocr.slots.max(1);
         Ok(Pipeline {
             reader: Arc::new(Reader::new(ocr)?),
             qualifier: Arc::new(Qualifier::new(model)),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            in_flight: slots,
+            reading: Arc::new(tokio::sync::Semaphore::new(slots)),
         })
     }
 
@@ -82,9 +94,24 @@ impl Pipeline {
             })?
     }
 
-    /// OCR slots: how many envelopes to keep in flight.
+    /// OCR slots: how many envelopes are read at once.
     pub fn slots(&self) -> usize {
         self.reader.config().slots.max(1)
+    }
+
+    /// How many envelopes to keep in flight (claimed, or prefetched from the broker): by
+    /// default the OCR slots, see the type's docs.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Sets [`Pipeline::in_flight`] (at least the OCR slots; `0` keeps the default).
+    #[must_use]
+    pub fn with_in_flight(mut self, n: usize) -> Pipeline {
+        if n > 0 {
+            self.in_flight = n.max(self.slots());
+        }
+        self
     }
 }
 
@@ -203,6 +230,13 @@ pub async fn process_envelope(
     let info = store.info(id).await?;
     let files = store.files(id).await?;
     let reader = pipeline.reader.clone();
+    // Wait for an OCR slot: the envelopes in flight beyond the slots are read next.
+    let permit = pipeline
+        .reading
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the reading semaphore is never closed");
     let reading = std::time::Instant::now();
     let slot = metrics().ocr_slot_busy();
     // The OCR stage's own page lines carry the envelope through this span.
@@ -213,6 +247,7 @@ pub async fn process_envelope(
     })
     .await;
     drop(slot);
+    drop(permit);
     metrics().stage_duration(Stage::Ocr, reading.elapsed());
     let pages = match read {
         Ok(Ok(pages)) => {

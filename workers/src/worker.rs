@@ -2,9 +2,9 @@
 //!
 //! Each process runs two loops over one store:
 //!
-//! - the consumer ([`crate::broker::run_consumer`]) with a prefetch of one envelope per OCR
-//!   slot, so every slot has work and no envelope waits in a busy process while another is
-//!   idle. Each delivery is claimed in the store ([`mailroom_store::Store::claim`]: a finished
+//! - the consumer ([`crate::broker::run_consumer`]) with a prefetch of the envelopes in
+//!   flight ([`Pipeline::in_flight`]: one per OCR slot by default), so every slot has work
+//!   and no envelope waits in a busy process while another is idle. Each delivery is claimed in the store ([`mailroom_store::Store::claim`]: a finished
 //!   envelope only gets acked again) and processed ([`process_claimed`]); the delivery is
 //!   settled after the store committed:
 //!
@@ -63,12 +63,14 @@ pub const CRASH_ON_VAR: &str = "MAILROOM_TEST_CRASH_ON";
 /// How `mailroom worker` runs.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// The broker; its prefetch is set to the OCR slots by [`run`].
+    /// The broker; its prefetch is set to the envelopes in flight by [`run`].
     pub broker: BrokerConfig,
     /// The store (`None`: the default SQLite file).
     pub database_url: Option<String>,
-    /// The OCR stage; its slots are the envelopes in flight.
+    /// The OCR stage; its slots are the envelopes read at once.
     pub ocr: mailroom_ocr::Config,
+    /// Envelopes in flight (`0`: as many as the OCR slots, see [`Pipeline::in_flight`]).
+    pub in_flight: usize,
     /// A classifier model file instead of the one built in.
     pub model: Option<PathBuf>,
     /// The name claims are recorded under (in the status history).
@@ -96,6 +98,7 @@ impl WorkerConfig {
             broker,
             database_url: None,
             ocr: mailroom_ocr::Config::default(),
+            in_flight: 0,
             model: None,
             worker: format!("worker@{host}:{}", std::process::id()),
             lease: Duration::from_secs(600),
@@ -122,7 +125,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<WorkerSummary, WorkerError> {
     let store = Store::open(config.database_url.as_deref()).await?;
-    let pipeline = Pipeline::start(config.ocr.clone(), config.model.clone()).await?;
+    let pipeline = Pipeline::start(config.ocr.clone(), config.model.clone())
+        .await?
+        .with_in_flight(config.in_flight);
     let result = run_with(&config, store.clone(), pipeline, shutdown).await;
     store.close().await;
     result
@@ -214,8 +219,9 @@ pub(crate) async fn consume(
     wake: Arc<Notify>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<WorkerSummary, WorkerError> {
-    let slots = u16::try_from(pipeline.slots()).unwrap_or(u16::MAX);
-    let broker = config.broker.clone().with_prefetch(slots);
+    let slots = pipeline.slots();
+    let in_flight = u16::try_from(pipeline.in_flight()).unwrap_or(u16::MAX);
+    let broker = config.broker.clone().with_prefetch(in_flight);
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -245,7 +251,7 @@ pub(crate) async fn consume(
             async move { ctx.handle(&id, attempt).await }
         }
     };
-    tracing::info!(worker = %config.worker, slots, "worker running");
+    tracing::info!(worker = %config.worker, slots, in_flight, "worker running");
     let consumer = broker::run_consumer(&broker, handler, stopped(stop_rx)).await;
     let _ = relay_stop_tx.send(true);
     let mut relay = relay.await.unwrap_or_default();

@@ -102,7 +102,7 @@ fn total(text: &str, name: &str) -> f64 {
         .sum()
 }
 
-const LABEL_KEYS: [&str; 13] = [
+const LABEL_KEYS: [&str; 14] = [
     "door",
     "outcome",
     "reason",
@@ -116,6 +116,7 @@ const LABEL_KEYS: [&str; 13] = [
     "age",
     "deadline",
     "component",
+    "decision",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
