@@ -3,10 +3,12 @@
 //!
 //! ```sh
 //! cargo build --release --workspace
-//! cargo bench -p mailroom-benches --bench pipeline [-- --count 200] [--seed 5150]
+//! cargo bench -p mailroom-benches --bench pipeline [-- --count 200] [--seed 5150] [--runs 1,2,1:3]
 //! ```
 //!
 //! - A set of `--count` envelopes (default 200) is generated with `--seed`.
+//! - `--runs` lists the pipeline runs: worker processes, each with `:` its envelopes in flight
+//!   (default `1,2,1:3` on 2 cores).
 //! - **OCR floor**: every envelope read by a `mailroom_ocr::Reader` with one slot per core; the
 //!   engine's pure recognition time summed over the pages and divided by the cores is the least
 //!   time any pipeline on this machine could take. Its envelopes per hour are the ceiling.
@@ -32,18 +34,37 @@ use std::time::{Duration, Instant};
 struct Args {
     count: u64,
     seed: u64,
+    runs: Option<Vec<Run>>,
+}
+
+/// `--runs 1,2,1:3`: worker processes, each optionally with `:` its envelopes in flight.
+fn parse_runs(spec: &str) -> anyhow::Result<Vec<Run>> {
+    spec.split(',')
+        .map(|r| {
+            let (w, f) = match r.split_once(':') {
+                Some((w, f)) => (w, Some(f.trim().parse()?)),
+                None => (r, None),
+            };
+            Ok(Run {
+                workers: w.trim().parse()?,
+                in_flight: f,
+            })
+        })
+        .collect()
 }
 
 fn args() -> anyhow::Result<Args> {
     let mut a = Args {
         count: 200,
         seed: 5150,
+        runs: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
         match x.as_str() {
             "--count" => a.count = it.next().context("--count N")?.parse()?,
             "--seed" => a.seed = it.next().context("--seed S")?.parse()?,
+            "--runs" => a.runs = Some(parse_runs(&it.next().context("--runs 1,2,1:3")?)?),
             _ => {} // cargo bench passes --bench
         }
     }
@@ -156,7 +177,7 @@ fn delete_queues(url: &str, prefix: &str) -> anyhow::Result<()> {
 
 /// One pipeline configuration: worker processes, and envelopes in flight per worker
 /// (`None`: the worker's default, as many as its OCR slots).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct Run {
     workers: usize,
     in_flight: Option<usize>,
@@ -291,20 +312,22 @@ fn main() -> anyhow::Result<()> {
     );
     // The default runs, and one worker holding one envelope more than its OCR slots (the next
     // one read while another is classified and stored).
-    let runs = [
-        Run {
-            workers: 1,
-            in_flight: None,
-        },
-        Run {
-            workers: 2,
-            in_flight: None,
-        },
-        Run {
-            workers: 1,
-            in_flight: Some(cores + 1),
-        },
-    ];
+    let runs = args.runs.clone().unwrap_or_else(|| {
+        vec![
+            Run {
+                workers: 1,
+                in_flight: None,
+            },
+            Run {
+                workers: 2,
+                in_flight: None,
+            },
+            Run {
+                workers: 1,
+                in_flight: Some(cores + 1),
+            },
+        ]
+    });
     for run in runs {
         let secs = pipeline(&bin, &envs, tmp.path(), &url, run, cores)?;
         println!(
