@@ -361,10 +361,22 @@ pub fn candidates(doc: &Doc<'_>, r: &Rule) -> Vec<Cand> {
                     }
                 }
                 match values::parse(r.kind, &vs) {
-                    Some(p) => out.push(cand_from(r.key, p, &rest, lab.weight)),
+                    Some(p) => {
+                        if r.kind == VK::Amount
+                            && let Some(alt) = values::amount_without_comma(&p, &vs)
+                        {
+                            out.push(cand_from(r.key, alt, &rest, lab.weight * 0.5));
+                        }
+                        out.push(cand_from(r.key, p, &rest, lab.weight));
+                    }
                     None => {
                         let vs: Vec<V> = next.iter().map(|w| w.0.clone()).collect();
                         if let Some(p) = values::parse(r.kind, &vs) {
+                            if r.kind == VK::Amount
+                                && let Some(alt) = values::amount_without_comma(&p, &vs)
+                            {
+                                out.push(cand_from(r.key, alt, &next, lab.weight * 0.45));
+                            }
                             out.push(cand_from(r.key, p, &next, lab.weight * 0.95));
                         }
                     }
@@ -379,6 +391,11 @@ pub fn candidates(doc: &Doc<'_>, r: &Rule) -> Vec<Cand> {
                     } else {
                         lab.weight
                     };
+                    if r.kind == VK::Amount
+                        && let Some(alt) = values::amount_without_comma(&p, &vs)
+                    {
+                        out.push(cand_from(r.key, alt, &ws, w * 0.5));
+                    }
                     out.push(cand_from(r.key, p, &ws, w));
                 }
             }

@@ -67,6 +67,7 @@ pub fn extract(
         special::keep_chosen_offer(&doc, &mut cands);
     }
     if matches!(class, Class::Invoice | Class::Quote) {
+        special::confusable_amounts(&mut cands);
         special::amounts_that_add_up(&mut cands, class == Class::Quote);
         special::derive_missing_amount(&doc, class, &mut cands);
     }
@@ -384,6 +385,131 @@ mod tests {
         assert_eq!(v("social_security_amount"), Some(json!("0.09")));
         assert_eq!(v("remaining_amount"), Some(json!("905.41")));
         assert!(got["total_amount"].valid);
+    }
+
+    /// The same with the OCR stage's check boxes: the ticked one before a caption names the
+    /// offer, whatever its outline was read as.
+    #[test]
+    fn quote_amounts_of_the_offer_ticked() {
+        let mut p = page(
+            1,
+            &[
+                (100, 1000, "Prix total TTC 125,00 €"),
+                (1300, 1000, "Prix total TTC 530,90 €"),
+                (100, 1060, "Remboursement AMO 17,40 €"),
+                (1300, 1060, "Remboursement AMO 0,09 €"),
+                (100, 1120, "Remboursement AMC estimé 107,60 €"),
+                (1300, 1120, "Remboursement AMC estimé 280,00 €"),
+                (100, 1180, "Reste à charge 0,00 €"),
+                (1300, 1180, "Reste à charge 250,81 €"),
+                (160, 1260, "Offre choisie par le patient"),
+                (1360, 1260, "[1 Offre choisie par le patient"),
+            ],
+        );
+        let mark = |x: u32, ticked: bool| crate::page::ReadMark {
+            bbox: [x, 1256, x + 46, 1302],
+            ticked,
+            fill: if ticked { 0.4 } else { 0.0 },
+        };
+        p.marks = vec![mark(100, true), mark(1250, false)];
+        p.ink_read = true;
+        let got = run(Class::Quote, &[p]);
+        let v = |k: &str| got.get(k).map(|f| f.value.clone());
+        assert_eq!(v("total_amount"), Some(json!("125.00")));
+        assert_eq!(v("social_security_amount"), Some(json!("17.40")));
+        assert_eq!(v("remaining_amount"), Some(json!("0.00")));
+    }
+
+    /// Amounts whose decimal comma OCR dropped (`12500€`, `1740 €`) are read as cents when
+    /// that makes the amounts add up.
+    #[test]
+    fn amounts_without_their_comma_that_add_up() {
+        let p = page(
+            1,
+            &[
+                (100, 600, "Prix total TTC 12500€"),
+                (100, 700, "Remboursement AMO 1740 €"),
+                (100, 800, "Remboursement AMC estimé 107,60 €"),
+                (100, 900, "Reste à charge 0,00 €"),
+            ],
+        );
+        let got = run(Class::Quote, &[p]);
+        assert_eq!(got["total_amount"].value, json!("125.00"));
+        assert_eq!(got["social_security_amount"].value, json!("17.40"));
+        assert_eq!(got["complementary_amount"].value, json!("107.60"));
+    }
+
+    /// Alone, nothing confirms the cents reading: the figure is read as printed.
+    #[test]
+    fn amounts_without_their_comma_alone_are_read_as_printed() {
+        let p = page(1, &[(100, 600, "Prix total TTC 12500€")]);
+        let got = run(Class::Quote, &[p]);
+        assert_eq!(got["total_amount"].value, json!("12500.00"));
+    }
+
+    /// `Patient(e) :` names the patient; the insured printed under it is someone else.
+    #[test]
+    fn patient_not_the_insured() {
+        let p = page(
+            1,
+            &[
+                (100, 300, "Patient(e) : M. Jean ARNAUD (né le 14/08/2008)"),
+                (100, 360, "Assuré(e) : ROY Vincent"),
+            ],
+        );
+        let got = run(Class::Invoice, &[p]);
+        assert_eq!(got["patient_last_name"].value, json!("ARNAUD"));
+        assert_eq!(got["patient_first_name"].value, json!("Jean"));
+    }
+
+    /// A figure misread by one confusable digit (`0,00` read `6,00`) is read again when that,
+    /// and only that, makes the amounts add up; it stays in doubt (not valid).
+    #[test]
+    fn a_misread_digit_mended_by_the_sum() {
+        let p = page(
+            1,
+            &[
+                (100, 600, "Montant total : 548,92 €"),
+                (100, 700, "Part Sécurité sociale : 300,00 €"),
+                (100, 800, "Part mutuelle : 248,92 €"),
+                (100, 900, "Reste à charge : 6,00 €"),
+            ],
+        );
+        let got = run(Class::Invoice, &[p]);
+        assert_eq!(got["remaining_amount"].value, json!("0.00"));
+        assert!(!got["remaining_amount"].valid);
+        // Amounts that add up as read are kept as read.
+        let p = page(
+            1,
+            &[
+                (100, 600, "Montant total : 554,92 €"),
+                (100, 700, "Part Sécurité sociale : 300,00 €"),
+                (100, 800, "Part mutuelle : 248,92 €"),
+                (100, 900, "Reste à charge : 6,00 €"),
+            ],
+        );
+        let got = run(Class::Invoice, &[p]);
+        assert_eq!(got["remaining_amount"].value, json!("6.00"));
+        assert!(got["remaining_amount"].valid);
+    }
+
+    /// A form's `Nom Prénom` label over the full name; `nom de voie` is an address's.
+    #[test]
+    fn member_full_name_under_one_label() {
+        let p = page(
+            1,
+            &[
+                (100, 300, "Nom Prénom"),
+                (100, 360, "HUBERT Margaux"),
+                (100, 500, "Adresse (n°, type et nom de voie)"),
+                (100, 560, "83 boulevard Gambetta"),
+            ],
+        );
+        let got = run(Class::MembershipForm, &[p]);
+        let v = |k: &str| got.get(k).map(|f| f.value.clone());
+        assert_eq!(v("last_name"), Some(json!("HUBERT")));
+        assert_eq!(v("first_name"), Some(json!("Margaux")));
+        assert_eq!(v("address"), Some(json!("83 boulevard Gambetta")));
     }
 
     /// A web mail's printout: the title above `1 message` is the subject, the sender below.

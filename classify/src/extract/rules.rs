@@ -93,6 +93,8 @@ fn amounts(quote: bool) -> Vec<Rule> {
                     1.0,
                     Both,
                 ),
+                // `Part SS` with its space lost (`PartsS 0,09 €`).
+                (r"\bparts\.?s\.?(\s|$)", 0.9, Right),
                 (r"\bamo\b", 0.6, Both),
                 (r"base (de )?remboursement", 0.2, Right),
             ],
@@ -107,7 +109,7 @@ fn amounts(quote: bool) -> Vec<Rule> {
                     Both,
                 ),
                 (
-                    r"(remboursement|prise en charge|rembourse(ment)? par (la|votre)) ?(amc|mutuelle|complementaire)",
+                    r"(remboursement|prise en charge|rembourse(ment)? par (la|votre)) ?(amc|mutuelle|complementaire)( estimee?)?",
                     est,
                     Both,
                 ),
@@ -213,8 +215,12 @@ fn care_rules(class: Class) -> Vec<Rule> {
             &[
                 (r"date du devis", 1.0, Both),
                 (r"etabli le", 1.0, Right),
+                // `établi [e 07.04.26`: the `le` read as something else.
+                (r"\betabli\b", 0.85, Right),
                 (r"edite le", 1.0, Right),
                 (r"devis du", 0.8, Right),
+                // `Date ate : 23 mai 2025`: the label read twice, its colon apart.
+                (r"^date\s+\S{1,4}\s*:", 0.45, Right),
                 (r"^date\s*:", 0.6, Right),
                 (r"\bdate\s*:", 0.5, Right),
                 (r"[a-z-]+, le\b", 0.55, Right),
@@ -295,7 +301,9 @@ fn membership_rules() -> Vec<Rule> {
             "signature_date",
             VK::Date,
             &[
-                (r"fait a\b[^,]*,?\s*le\b", 1.0, Both),
+                (r"fait ?a\b[^,]*,?\s*le\b", 1.0, Both),
+                // `Fait Bordeaux 20.07.25`: the `à` and `le` lost; the date follows closely.
+                (r"^\W*fait\b", 0.8, Right),
                 (r"fait le\b", 1.0, Both),
                 (r"date de (la )?signature", 1.0, Both),
                 (r"^le\b\s*:?", 0.7, Both),

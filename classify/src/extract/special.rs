@@ -11,7 +11,7 @@ use regex::Regex;
 use serde_json::{Value, json};
 
 use super::Context;
-use super::engine::{Cand, Doc, TokRef, union};
+use super::engine::{Cand, Doc, Hit, TokRef, union};
 use super::values::{self, V, VK};
 use crate::layout::Line;
 
@@ -159,8 +159,23 @@ fn text_field(
     accept: &dyn Fn(&str) -> bool,
     out: &mut Vec<Cand>,
 ) {
-    for (re, w) in labels {
-        for h in doc.hits(re) {
+    let hits = labels
+        .iter()
+        .flat_map(|(re, w)| doc.hits(re).into_iter().map(move |h| (h, *w)))
+        .collect();
+    text_field_at(doc, key, hits, accept, out);
+}
+
+/// Candidates of a text field from label hits already found, each with its weight.
+fn text_field_at(
+    doc: &Doc<'_>,
+    key: &'static str,
+    hits: Vec<(Hit, f64)>,
+    accept: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Cand>,
+) {
+    for (h, w) in hits {
+        {
             for (ws, f) in [(doc.right_of(&h), 1.0), (doc.below(&h), 0.85)] {
                 let ws = text_words(ws);
                 let s = joined(&ws);
@@ -302,10 +317,13 @@ fn seg_words(doc: &Doc<'_>, pi: usize, li: usize, from: usize) -> Vec<(V, TokRef
 
 static PATIENT: LazyLock<Vec<(Regex, f64)>> = LazyLock::new(|| {
     vec![
-        (re(r"\bpatient(e)?\b\s*:?"), 1.0),
+        // `Patient :`, `Patiente :`, `Patient(e) :`.
+        (re(r"\bpatient(\(e\)|e\b|\b)\s*:?"), 1.0),
         (re(r"beneficiaire( des soins)?\s*:?"), 1.0),
         (re(r"nom,? prenom\s*:?"), 1.0),
-        (re(r"\bassure\(?e?\)?\s*:"), 0.9),
+        // The insured is the patient only when no patient is named: weighed under the
+        // patient's labels, so that both read do not put the patient in doubt.
+        (re(r"\bassure\(?e?\)?\s*:"), 0.8),
         (re(r"\bclient(e)?\s*:"), 0.8),
         (re(r"^(soins|facture) pour\b"), 0.7),
     ]
@@ -604,9 +622,75 @@ static DEPENDANTS: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// What follows a `Nom` label on its line: `de voie` (the street of an address, `type et nom
+/// de voie`) makes it no name label; `Prénom` makes it the label of a full name.
+fn after_label(doc: &Doc<'_>, h: &Hit) -> String {
+    let l = doc.line(h.pi, h.li);
+    l.fold
+        .get(h.end..)
+        .unwrap_or("")
+        .trim_start_matches([' ', ':', ',', '/'])
+        .to_string()
+}
+
+/// `Nom de voie`, `nom de la rue`, `nom du bâtiment`: the name of a place, not a person's.
+fn place_name_label(after: &str) -> bool {
+    static PLACE: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"^(de (la )?(voie|rue|residence|batiment|lieu-dit|commune|ville)|du (batiment|lieu|titulaire|signataire))\b",
+        )
+    });
+    PLACE.is_match(after)
+}
+
+/// `Nom Prénom`, `Nom et prénom(s)`, `Nom, prénom`: one label over a full name.
+fn full_name_label(after: &str) -> bool {
+    static FULL: LazyLock<Regex> = LazyLock::new(|| re(r"^(et |, ?|/ ?)?prenoms?\b"));
+    FULL.is_match(after)
+}
+
+/// The member's names from the labels of a form: `Nom` and `Prénom` apart, or one label
+/// `Nom Prénom` over the full name (split by case, else by the lexicon of first names).
+fn member_names(
+    doc: &Doc<'_>,
+    ctx: &Context<'_>,
+    accept: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Cand>,
+) {
+    let mut single = Vec::new();
+    for h in doc.hits(&M_LAST) {
+        let after = after_label(doc, &h);
+        if place_name_label(&after) {
+            continue;
+        }
+        if full_name_label(&after) {
+            let keys = ("last_name", "first_name");
+            let right = doc.right_of(&h);
+            let right: Vec<(V, TokRef)> = right
+                .into_iter()
+                .skip_while(|(v, _)| {
+                    let f = fold_text(&v.text);
+                    values::is_filler(&v.text)
+                        || matches!(
+                            f.trim_end_matches(':'),
+                            "prenom" | "prenoms" | "et" | "," | "/"
+                        )
+                })
+                .collect();
+            if !name_pair(doc, &right, keys, 1.0, ctx, out) {
+                let below = doc.below(&h);
+                name_pair(doc, &below, keys, 0.95, ctx, out);
+            }
+            continue;
+        }
+        single.push((h, 1.0));
+    }
+    text_field_at(doc, "last_name", single, accept, out);
+}
+
 fn membership(doc: &Doc<'_>, ctx: &Context<'_>, out: &mut Vec<Cand>) {
     let name = |t: &str| letters_only(t) && t.split_whitespace().count() <= 4;
-    text_field(doc, "last_name", &[(&M_LAST, 1.0)], &name, out);
+    member_names(doc, ctx, &name, out);
     text_field(doc, "first_name", &[(&M_FIRST, 1.0)], &name, out);
     let addr = |t: &str| {
         let f = fold_text(t);
@@ -1382,7 +1466,8 @@ fn chosen_offer(doc: &Doc<'_>) -> Option<(usize, f32, f32, f32)> {
         };
         let lh = p.lines[first.0].h();
         let y = tok(first).yc();
-        caps.retain(|&c| (tok(c).yc() - y).abs() < 3.0 * lh);
+        // Offers of different lengths put their captions at different heights.
+        caps.retain(|&c| (tok(c).yc() - y).abs() < (3.0 * lh).max(0.05 * p.height));
         if caps.len() < 2 {
             continue;
         }
@@ -1411,11 +1496,38 @@ fn chosen_offer(doc: &Doc<'_>) -> Option<(usize, f32, f32, f32)> {
             let ix: Vec<usize> = (0..reads.len()).filter(|&i| reads[i] == r).collect();
             (ix.len() == 1).then(|| ix[0])
         };
-        let chosen = named.or_else(|| only(BoxRead::Ticked)).or_else(|| {
-            let others_empty =
-                reads.iter().filter(|r| **r == BoxRead::Empty).count() == reads.len() - 1;
-            only(BoxRead::Nothing).filter(|_| others_empty)
-        })?;
+        // The check boxes the OCR stage found: the one just left of each caption, on its row.
+        let marks: Vec<Option<bool>> = caps
+            .iter()
+            .map(|&c| {
+                let t = tok(c);
+                p.marks
+                    .iter()
+                    .filter(|m| {
+                        (m.at.yc() - t.yc()).abs() < 0.8 * lh.max(m.at.h())
+                            && m.at.x1 <= t.x0 + 0.5 * lh
+                            && t.x0 - m.at.x1 < 3.0 * lh
+                    })
+                    .min_by(|a, b| (t.x0 - a.at.x1).total_cmp(&(t.x0 - b.at.x1)))
+                    .map(|m| m.ticked)
+            })
+            .collect();
+        let by_mark = if marks.iter().all(Option::is_some) {
+            let ticked: Vec<usize> = (0..marks.len())
+                .filter(|&i| marks[i] == Some(true))
+                .collect();
+            (ticked.len() == 1).then(|| ticked[0])
+        } else {
+            None
+        };
+        let chosen = named
+            .or(by_mark)
+            .or_else(|| only(BoxRead::Ticked))
+            .or_else(|| {
+                let others_empty =
+                    reads.iter().filter(|r| **r == BoxRead::Empty).count() == reads.len() - 1;
+                only(BoxRead::Nothing).filter(|_| others_empty)
+            })?;
         // Columns run from a little left of each caption to the next one.
         let xs: Vec<f32> = caps.iter().map(|&c| tok(c).x0 - 3.0 * lh).collect();
         let x0 = if chosen == 0 { 0.0 } else { xs[chosen] };
@@ -1541,6 +1653,65 @@ pub fn derive_missing_amount(doc: &Doc<'_>, class: Class, cands: &mut Vec<Cand>)
     cands.push(c);
 }
 
+/// Digits OCR confuses with each other in amounts (`0,00` read `6,00`, `17,40` read `77,40`).
+fn confusable(c: char) -> &'static [char] {
+    match c {
+        '0' => &['6', '8', '9'],
+        '6' => &['0', '5', '8'],
+        '8' => &['0', '3', '6', '9'],
+        '9' => &['0', '8'],
+        '1' => &['7'],
+        '7' => &['1'],
+        '3' => &['8'],
+        '5' => &['6'],
+        _ => &[],
+    }
+}
+
+/// Other readings of the best amount of each key, one digit swapped for one OCR confuses it
+/// with. Weighed far under what was read: [`amounts_that_add_up`] takes one only when the
+/// amounts as read do not add up and it makes them; a clerk still checks it (it stays in
+/// doubt, its reading as printed being the stronger).
+pub fn confusable_amounts(cands: &mut Vec<Cand>) {
+    let mut extra = Vec::new();
+    for k in AMOUNT_KEYS {
+        let Some(best) = cands
+            .iter()
+            .filter(|c| c.key == k && c.score > 0.0)
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+        else {
+            continue;
+        };
+        let Some(v) = best.value.as_str() else {
+            continue;
+        };
+        let chars: Vec<char> = v.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            for &d in confusable(c) {
+                let mut w = chars.clone();
+                w[i] = d;
+                let s: String = w.into_iter().collect();
+                // No leading zero made or lost (`06.00`).
+                if s.starts_with('0') && !s.starts_with("0.") {
+                    continue;
+                }
+                let mut alt = best.clone();
+                alt.value = Value::String(s);
+                alt.score *= 0.4;
+                alt.repaired = true;
+                alt.doubt = true;
+                extra.push(alt);
+            }
+        }
+    }
+    cands.extend(extra);
+}
+
+/// A reading made by [`confusable_amounts`] (read again, and in doubt from the start).
+fn swapped(c: &Cand) -> bool {
+    c.repaired && c.doubt
+}
+
 /// Chooses the four amounts together: among the best few candidates of each, the
 /// combination where total = AMO + AMC + reste à charge is preferred, and its candidates
 /// are promoted above any other.
@@ -1587,6 +1758,15 @@ pub fn amounts_that_add_up(cands: &mut [Cand], quote: bool) {
                     if s.is_none() || r.is_none() || tv != sv + cv + rv {
                         continue;
                     }
+                    // At most one figure read again per set.
+                    let mended = [Some(t), s, c, r]
+                        .iter()
+                        .flatten()
+                        .filter(|&&i| swapped(&cands[i]))
+                        .count();
+                    if mended > 1 {
+                        continue;
+                    }
                     let score: f64 = [Some(t), s, c, r]
                         .iter()
                         .flatten()
@@ -1598,6 +1778,24 @@ pub fn amounts_that_add_up(cands: &mut [Cand], quote: bool) {
         }
     }
     sums.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Sets that add up only with a figure read again: taken only when one is alone in doing
+    // so (`67,16` read for `67,76` and `45,15` for `45,75` would both close the sum).
+    let is_mended =
+        |combo: &[Option<usize>; 4]| combo.iter().flatten().any(|&i| swapped(&cands[i]));
+    let values = |combo: &[Option<usize>; 4]| -> Vec<Option<i64>> {
+        combo
+            .iter()
+            .map(|o| o.and_then(|i| cents(&cands[i])))
+            .collect()
+    };
+    let mended_sets: Vec<Vec<Option<i64>>> = sums
+        .iter()
+        .filter(|(_, c)| is_mended(c))
+        .map(|(_, c)| values(c))
+        .collect();
+    if mended_sets.iter().any(|v| *v != mended_sets[0]) {
+        sums.retain(|(_, c)| !is_mended(c));
+    }
     if let Some((best, chosen)) = sums.first().copied() {
         // Another set of amounts that adds up too, with a different total (two offers of a
         // quote side by side): the choice is in doubt.
@@ -1613,10 +1811,13 @@ pub fn amounts_that_add_up(cands: &mut [Cand], quote: bool) {
                 .any(|o| o.key == key && cents(o) != v && o.score >= rival_share * sc);
             cands[i].doubt |= contested;
         }
+        // A set that adds up only with a figure read again: none of it is confirmed enough
+        // for a clerk to skip.
+        let mended = chosen.into_iter().flatten().any(|i| cands[i].repaired);
         for i in chosen.into_iter().flatten() {
             cands[i].score += 2.0;
             cands[i].checked = true;
-            cands[i].doubt |= rival;
+            cands[i].doubt |= rival || mended;
         }
     }
 }

@@ -164,6 +164,13 @@ fn comb_date(ws: &[V]) -> Option<time::Date> {
 fn fix_date_text(s: &str) -> String {
     s.split(' ')
         .map(|w| {
+            // `1er` (first of the month) with its 1 read as a letter: `ler`, `Ier`, `ler.`.
+            if matches!(
+                w.trim_end_matches(['.', ',']),
+                "ler" | "Ier" | "ier" | "1ler"
+            ) {
+                return "1er".to_string();
+            }
             let digits = w.chars().filter(char::is_ascii_digit).count();
             let seps = w.chars().filter(|c| matches!(c, '/' | '.' | '-')).count();
             if seps >= 2 && digits >= 4 {
@@ -269,6 +276,8 @@ fn date_like(t: &str) -> bool {
                 | "dec"
                 | "le"
                 | "1er"
+                | "ler"
+                | "ier"
                 | "lundi"
                 | "mardi"
                 | "mercredi"
@@ -320,6 +329,32 @@ fn parse_amount(ws: &[V]) -> Option<Parsed> {
         }
     }
     None
+}
+
+/// An amount whose decimal comma OCR dropped (`12500€` for `125,00 €`): the figures with
+/// their last two as cents. Only an alternative reading, for a rule that confirms it (the
+/// amounts of the document adding up); never taken on its own.
+pub fn amount_without_comma(p: &Parsed, ws: &[V]) -> Option<Parsed> {
+    let used = join(ws.get(p.range.clone())?);
+    let figures: String = used
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '€')
+        .collect();
+    let euro = used.contains('€') || used.to_lowercase().contains("eur");
+    if !euro
+        || figures.len() < 3
+        || figures.len() > 7
+        || !figures.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let n: i64 = figures.parse().ok()?;
+    Some(Parsed {
+        value: Value::String(mailroom_domain::Amount::from_cents(n).to_normalized()),
+        range: p.range.clone(),
+        valid: true,
+        repaired: true,
+    })
 }
 
 /// The dots of a leader line (`TOTAL ....... 82,69`) as OCR reads them: a short lower-case
@@ -561,6 +596,8 @@ mod tests {
             Some("2025-03-12".into())
         );
         assert_eq!(val(VK::Date, "1er avril 2025"), Some("2025-04-01".into()));
+        assert_eq!(val(VK::Date, "ler août 2025."), Some("2025-08-01".into()));
+        assert_eq!(val(VK::Date, "Ier mai 2026"), Some("2026-05-01".into()));
         assert_eq!(val(VK::Date, "O3/09/2026"), Some("2026-09-03".into()));
         assert_eq!(val(VK::Date, "12.03.25"), Some("2025-03-12".into()));
         assert_eq!(
@@ -586,6 +623,15 @@ mod tests {
         assert_eq!(val(VK::Amount, "12 €"), Some("12.00".into()));
         assert_eq!(val(VK::Amount, "2 séances"), None);
         assert_eq!(val(VK::Amount, "(70 %)"), None);
+        let w = ws("12500€ Remboursement");
+        let p = parse(VK::Amount, &w).unwrap();
+        assert_eq!(p.value, Value::String("12500.00".into()));
+        let alt = amount_without_comma(&p, &w).unwrap();
+        assert_eq!(alt.value, Value::String("125.00".into()));
+        assert!(alt.repaired);
+        // A figure printed with its comma has no other reading.
+        let w = ws("125,00 €");
+        assert!(amount_without_comma(&parse(VK::Amount, &w).unwrap(), &w).is_none());
     }
 
     #[test]
