@@ -18,106 +18,8 @@ const GOOD_NIR: &str = "269054958815780";
 const BAD_NIR: &str = "269054958815781";
 const IBAN: &str = "FR7618206776172728899929013";
 
-struct Fixture {
-    store: Store,
-    raw: sqlx::AnyPool,
-    _dir: Option<tempfile::TempDir>,
-    schema: Option<(sqlx::AnyPool, String)>,
-}
-
-impl Fixture {
-    async fn drop_schema(self) {
-        self.store.close().await;
-        self.raw.close().await;
-        if let Some((admin, schema)) = self.schema {
-            let sql = format!("DROP SCHEMA {schema} CASCADE");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await;
-        }
-    }
-}
-
-async fn raw_pool(url: &str) -> sqlx::AnyPool {
-    sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("raw pool")
-}
-
-async fn sqlite() -> Fixture {
-    sqlx::any::install_default_drivers();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("desk.db").display());
-    let store = Store::open(Some(&url)).await.expect("sqlite store");
-    let raw = raw_pool(&url).await;
-    Fixture {
-        store,
-        raw,
-        _dir: Some(dir),
-        schema: None,
-    }
-}
-
-async fn postgres() -> Option<Fixture> {
-    sqlx::any::install_default_drivers();
-    let base = std::env::var("MAILROOM_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let admin = match sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(&base)
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!(
-                "notice: PostgreSQL unreachable at {base} ({e}); its half of the suite is skipped"
-            );
-            return None;
-        }
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let schema = format!("d_{}_{nanos}", std::process::id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .expect("create schema");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let store = Store::open(Some(&url)).await.expect("postgres store");
-    let raw = raw_pool(&url).await;
-    Some(Fixture {
-        store,
-        raw,
-        _dir: None,
-        schema: Some((admin, schema)),
-    })
-}
-
-macro_rules! both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let f = super::sqlite().await;
-                super::$body(&f.store, &f.raw).await;
-                f.drop_schema().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(f) = super::postgres().await else {
-                    return;
-                };
-                super::$body(&f.store, &f.raw).await;
-                f.drop_schema().await;
-            }
-        }
-    };
-}
+#[macro_use]
+mod support;
 
 /// A page as read (through serde, so that fields the reader adds later take their defaults).
 fn page(n: u32) -> PageText {
@@ -277,7 +179,7 @@ async fn users_and_sessions(store: &Store, _raw: &sqlx::AnyPool) {
             .is_none()
     );
 }
-both!(users_and_sessions_, users_and_sessions);
+both_raw!(users_and_sessions_, users_and_sessions);
 
 async fn claims_are_exclusive(store: &Store, _raw: &sqlx::AnyPool) {
     let id = stored(store, "env-claims").await;
@@ -340,7 +242,7 @@ async fn claims_are_exclusive(store: &Store, _raw: &sqlx::AnyPool) {
     assert_eq!(d.due, date!(2025 - 03 - 07));
     assert!(!d.overdue);
 }
-both!(claims_are_exclusive_, claims_are_exclusive);
+both_raw!(claims_are_exclusive_, claims_are_exclusive);
 
 async fn correct_approve_and_audit(store: &Store, raw: &sqlx::AnyPool) {
     let id = stored(store, "env-approve").await;
@@ -468,7 +370,7 @@ async fn correct_approve_and_audit(store: &Store, raw: &sqlx::AnyPool) {
         vec![id.clone()]
     );
 }
-both!(correct_approve_and_audit_, correct_approve_and_audit);
+both_raw!(correct_approve_and_audit_, correct_approve_and_audit);
 
 async fn restructure_and_reject(store: &Store, _raw: &sqlx::AnyPool) {
     let id = stored(store, "env-split").await;
@@ -541,4 +443,4 @@ async fn restructure_and_reject(store: &Store, _raw: &sqlx::AnyPool) {
     assert!(c.iter().any(|c| c.field == "class"));
     assert!(c.iter().any(|c| c.field == "pages"));
 }
-both!(restructure_and_reject_, restructure_and_reject);
+both_raw!(restructure_and_reject_, restructure_and_reject);
