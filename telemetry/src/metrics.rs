@@ -18,6 +18,7 @@
 //! | `mailroom_envelope_duration_seconds` | histogram | | end to end: intake's commit to the result's commit |
 //! | `mailroom_ocr_slots_busy` | gauge | | OCR slots reading an envelope now |
 //! | `mailroom_ocr_slots` | gauge | | OCR slots of this process |
+//! | `mailroom_ocr_recognition_cpu_seconds_total` | counter | | CPU time the OCR engine spent recognising pages (its rate over the cores is the share of the machine doing pure recognition: the OCR floor) |
 //! | `mailroom_documents_total` | counter | `class`, `route` | documents stored, by class and service queue |
 //! | `mailroom_documents_straight_through_total` | counter | `class` | documents a clerk has only to approve ([`crate::straight_through`]) |
 //! | `mailroom_deliveries_total` | counter | `outcome` | broker deliveries settled: `acked`, `retried`, `dead_lettered`, `stale`, `malformed`, `returned` |
@@ -36,6 +37,7 @@
 //! | `mailroom_working_hours` | gauge | | 1 Monday to Friday 08:00–18:00 Europe/Paris, public holidays excepted |
 
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicU64;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -366,6 +368,7 @@ pub struct Metrics {
     envelope_duration: Histogram,
     slots_busy: Gauge,
     slots: Gauge,
+    recognition_cpu: Counter<f64, AtomicU64>,
     documents: Family<DocumentLabels, Counter>,
     straight_through: Family<ClassLabel, Counter>,
     deliveries: Family<OutcomeLabel, Counter>,
@@ -410,6 +413,7 @@ impl Metrics {
             envelope_duration: envelope_histogram(),
             slots_busy: Gauge::default(),
             slots: Gauge::default(),
+            recognition_cpu: Counter::default(),
             documents: Family::default(),
             straight_through: Family::default(),
             deliveries: Family::default(),
@@ -566,6 +570,11 @@ impl Metrics {
             self.slots.clone(),
         );
         r.register(
+            "mailroom_ocr_recognition_cpu_seconds",
+            "CPU time the OCR engine spent recognising pages (pure recognition, the OCR floor's measure)",
+            self.recognition_cpu.clone(),
+        );
+        r.register(
             "mailroom_documents",
             "Documents stored, by class and by route (service queue)",
             self.documents.clone(),
@@ -712,6 +721,11 @@ impl Metrics {
                 kind: kind.as_str(),
             })
             .inc_by(n);
+    }
+
+    /// CPU time the OCR engine spent recognising an envelope's pages.
+    pub fn recognition_cpu(&self, elapsed: Duration) {
+        self.recognition_cpu.inc_by(elapsed.as_secs_f64());
     }
 
     /// Time an envelope spent in a stage.
