@@ -42,7 +42,9 @@ pub(crate) fn ink_per_10k(img: &GrayImage, dpi: u32) -> u32 {
 
 /// Scales by 1/`factor`: area averaging when shrinking (each output pixel is the mean of the
 /// input area it covers, edges weighted by their share), bilinear when enlarging. Separable, in
-/// 16-bit fixed point: about 20 ms for an A4 page at 300 dpi.
+/// fixed point; columns first (whole input rows weighed at once in 16 bits, which vectorises),
+/// then each shrunk row with a fixed number of taps per output pixel: about 9 ms for an A4
+/// page from 300 to 200 dpi here, against 20 ms rows first with 32-bit sums.
 pub(crate) fn rescale(img: &GrayImage, factor: f32) -> GrayImage {
     let (w, h) = img.dimensions();
     let (nw, nh) = (
@@ -52,39 +54,108 @@ pub(crate) fn rescale(img: &GrayImage, factor: f32) -> GrayImage {
     if factor < 1.0 {
         return image::imageops::resize(img, nw, nh, image::imageops::FilterType::Triangle);
     }
-    let (fx, fy) = (w as f64 / nw as f64, h as f64 / nh as f64);
-    let xs = area_weights(w as usize, nw as usize, fx);
-    let ys = area_weights(h as usize, nh as usize, fy);
+    let (w, h, nw, nh) = (w as usize, h as usize, nw as usize, nh as usize);
+    let xs = Taps::new(area_weights(w, nw, w as f64 / nw as f64), w);
+    let ys = area_weights(h, nh, h as f64 / nh as f64);
     let raw = img.as_raw();
-    // Rows first: h x nw.
-    let mut tmp = vec![0u8; h as usize * nw as usize];
-    for y in 0..h as usize {
-        let row = &raw[y * w as usize..(y + 1) * w as usize];
-        let out = &mut tmp[y * nw as usize..(y + 1) * nw as usize];
-        for (o, taps) in out.iter_mut().zip(&xs) {
-            let acc: u32 = taps.iter().map(|&(i, wt)| u32::from(row[i]) * wt).sum();
-            *o = ((acc + (1 << 15)) >> 16) as u8;
-        }
-    }
-    // Then columns, a row of output at a time.
-    let mut out = vec![0u8; nw as usize * nh as usize];
-    let mut acc = vec![0u32; nw as usize];
+    let mut out = vec![0u8; nw * nh];
+    // Rows are weighed in 1/256ths so that a pixel's sum fits 16 bits (twice the lanes).
+    let ys: Vec<Vec<(usize, u16)>> = ys.iter().map(|t| eighths(t)).collect();
+    let mut acc = vec![0u16; w];
+    let mut column = vec![0u8; w];
     for (y, taps) in ys.iter().enumerate() {
-        acc.iter_mut().for_each(|a| *a = 0);
+        // Columns: one row of w pixels, the mean of the input rows this output row covers.
+        acc.iter_mut().for_each(|a| *a = 128);
         for &(i, wt) in taps {
-            let src = &tmp[i * nw as usize..(i + 1) * nw as usize];
-            for (a, &p) in acc.iter_mut().zip(src) {
-                *a += u32::from(p) * wt;
+            for (a, &p) in acc.iter_mut().zip(&raw[i * w..(i + 1) * w]) {
+                *a += u16::from(p) * wt;
             }
         }
-        for (o, a) in out[y * nw as usize..(y + 1) * nw as usize]
+        for (c, a) in column.iter_mut().zip(&acc) {
+            *c = (a >> 8) as u8;
+        }
+        // Then that row, shrunk.
+        let row = &mut out[y * nw..(y + 1) * nw];
+        match xs.width {
+            2 => xs.shrink::<2>(&column, row),
+            3 => xs.shrink::<3>(&column, row),
+            4 => xs.shrink::<4>(&column, row),
+            _ => xs.shrink_any(&column, row),
+        }
+    }
+    GrayImage::from_raw(nw as u32, nh as u32, out).expect("buffer sized to the image")
+}
+
+/// Weights out of 65536 brought to 256ths, still summing to 256 (the largest takes the
+/// rounding).
+fn eighths(taps: &[(usize, u32)]) -> Vec<(usize, u16)> {
+    let mut t: Vec<(usize, u16)> = taps
+        .iter()
+        .map(|&(i, wt)| (i, ((wt + 128) >> 8) as u16))
+        .collect();
+    let sum: i32 = t.iter().map(|x| i32::from(x.1)).sum();
+    if let Some(big) = t.iter_mut().max_by_key(|x| x.1) {
+        big.1 = (i32::from(big.1) + 256 - sum).max(0) as u16;
+    }
+    t
+}
+
+/// An axis's taps laid flat: `width` of them per output pixel from `starts[o]`, the missing
+/// ones weighing 0 (their index kept inside the row).
+struct Taps {
+    width: usize,
+    starts: Vec<usize>,
+    weights: Vec<u32>,
+}
+
+impl Taps {
+    fn new(taps: Vec<Vec<(usize, u32)>>, n: usize) -> Taps {
+        let width = taps.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let mut starts = Vec::with_capacity(taps.len());
+        let mut weights = vec![0u32; taps.len() * width];
+        for (o, t) in taps.iter().enumerate() {
+            let start = t.first().map_or(0, |f| f.0).min(n.saturating_sub(width));
+            starts.push(start);
+            for &(i, wt) in t {
+                weights[o * width + (i - start)] = wt;
+            }
+        }
+        Taps {
+            width,
+            starts,
+            weights,
+        }
+    }
+
+    fn shrink<const K: usize>(&self, src: &[u8], out: &mut [u8]) {
+        for ((o, &start), wts) in out
             .iter_mut()
-            .zip(&acc)
+            .zip(&self.starts)
+            .zip(self.weights.chunks_exact(K))
         {
+            let px: &[u8; K] = src[start..start + K].try_into().expect("K taps");
+            let mut a = 0u32;
+            for k in 0..K {
+                a += u32::from(px[k]) * wts[k];
+            }
             *o = ((a + (1 << 15)) >> 16) as u8;
         }
     }
-    GrayImage::from_raw(nw, nh, out).expect("buffer sized to the image")
+
+    fn shrink_any(&self, src: &[u8], out: &mut [u8]) {
+        for ((o, &start), wts) in out
+            .iter_mut()
+            .zip(&self.starts)
+            .zip(self.weights.chunks_exact(self.width))
+        {
+            let a: u32 = src[start..start + self.width]
+                .iter()
+                .zip(wts)
+                .map(|(&p, &wt)| u32::from(p) * wt)
+                .sum();
+            *o = ((a + (1 << 15)) >> 16) as u8;
+        }
+    }
 }
 
 /// For each output pixel of an axis shrunk from `n` to `m` by `f`, the input pixels it covers
