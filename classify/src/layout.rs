@@ -57,12 +57,18 @@ impl Line {
     fn finish(&mut self) {
         self.toks.sort_by(|a, b| a.x0.total_cmp(&b.x0));
         let h = median(self.toks.iter().map(Tok::h).collect()).max(4.0);
+        // Columns are told apart by the gaps between words: a mark (a bar, a dash) standing
+        // in a gap does not bridge it, nor start a column of its own.
         let mut seg = 0;
-        for i in 0..self.toks.len() {
-            if i > 0 && self.toks[i].x0 - self.toks[i - 1].x1 > 1.6 * h {
-                seg += 1;
+        let mut last_x1: Option<f32> = None;
+        for t in &mut self.toks {
+            if t.text.chars().any(char::is_alphanumeric) {
+                if last_x1.is_some_and(|x1| t.x0 - x1 > 1.6 * h) {
+                    seg += 1;
+                }
+                last_x1 = Some(t.x1);
             }
-            self.toks[i].seg = seg;
+            t.seg = seg;
         }
         self.fold.clear();
         self.starts.clear();
@@ -383,38 +389,109 @@ fn estimate_slope(toks: &[Tok], lines: &[std::ops::Range<usize>]) -> f32 {
 }
 
 /// Groups words into visual lines by their straightened vertical position.
+///
+/// Two words of one line never overlap much horizontally (a clash), but punctuation is not
+/// held to that: OCR boxes of a colon or a bar often overlap the word before it (`postal`
+/// `:`), and a clash there split `Code postal : 44000` over two lines. A word whose box is
+/// much taller than a line (merged with a stroke or the word below) is placed by its top or
+/// bottom line height, whichever sits on a line, and beside the nearest word when both do.
 fn group_lines(mut toks: Vec<Tok>, line_h: f32) -> Vec<Line> {
     toks.sort_by(|a, b| a.yc().total_cmp(&b.yc()));
+    // Tall words last, once the lines they may sit on all exist.
+    let (tall_toks, toks): (Vec<Tok>, Vec<Tok>) =
+        toks.into_iter().partition(|t| t.h() > 1.5 * line_h);
     let mut lines: Vec<(f32, f32, Vec<Tok>)> = Vec::new(); // (centre, height, words)
-    for t in toks {
+    for t in toks.into_iter().chain(tall_toks) {
+        let tall = t.h() > 1.5 * line_h;
         let th = t.h().min(line_h * 1.6).max(line_h * 0.5);
+        let word = t.text.chars().any(char::is_alphanumeric);
         let mut best: Option<(usize, f32)> = None;
-        let from = lines.len().saturating_sub(8);
+        let from = if tall {
+            0
+        } else {
+            lines.len().saturating_sub(8)
+        };
         for (li, (yc, lh, ws)) in lines.iter().enumerate().skip(from) {
-            let d = (t.yc() - yc).abs();
-            if d > 0.5 * th.min(*lh) {
+            let centre = (t.yc() - yc).abs();
+            let d = if tall {
+                let top = (t.y0 + 0.5 * line_h - yc).abs();
+                let bottom = (t.y1 - 0.5 * line_h - yc).abs();
+                top.min(bottom)
+            } else {
+                centre
+            };
+            let near = centre <= 0.5 * th.min(*lh) || (tall && d <= 0.5 * line_h.min(*lh));
+            if !near {
                 continue;
             }
-            let clash = ws.iter().any(|o| {
-                let ov = t.x1.min(o.x1) - t.x0.max(o.x0);
-                ov > 0.3 * (t.x1 - t.x0).min(o.x1 - o.x0)
-            });
+            let clash = word
+                && ws.iter().any(|o| {
+                    let ov = t.x1.min(o.x1) - t.x0.max(o.x0);
+                    o.text.chars().any(char::is_alphanumeric)
+                        && ov > 0.3 * (t.x1 - t.x0).min(o.x1 - o.x0)
+                });
             if clash {
                 continue;
             }
-            if best.is_none_or(|(_, bd)| d < bd) {
-                best = Some((li, d));
+            // A tall word: the line whose nearest word is closest beside it (a line of
+            // stray marks only when no line of words is near).
+            let key = if tall {
+                ws.iter()
+                    .filter(|o| o.text.chars().any(char::is_alphanumeric))
+                    .map(|o| (o.x0 - t.x1).max(t.x0 - o.x1).max(0.0))
+                    .fold(f32::MAX, f32::min)
+            } else {
+                d
+            };
+            if best.is_none_or(|(_, bd)| key < bd) {
+                best = Some((li, key));
             }
         }
         match best {
             Some((li, _)) => {
                 let (yc, lh, ws) = &mut lines[li];
-                let n = ws.len() as f32;
-                *yc = (*yc * n + t.yc()) / (n + 1.0);
-                *lh = (*lh * n + th) / (n + 1.0);
+                if !tall {
+                    let n = ws.len() as f32;
+                    *yc = (*yc * n + t.yc()) / (n + 1.0);
+                    *lh = (*lh * n + th) / (n + 1.0);
+                }
                 ws.push(t);
             }
             None => lines.push((t.yc(), th, vec![t])),
+        }
+    }
+    // Marks (a dash, a bar) left on a line of their own because the taller words they stand
+    // between were placed after them: back onto the line of tall words they sit on.
+    let alnum = |t: &Tok| t.text.chars().any(char::is_alphanumeric);
+    let (marks, mut lines): (Vec<_>, Vec<_>) = lines
+        .into_iter()
+        .partition(|(_, _, ws)| !ws.iter().any(alnum));
+    for (yc, lh, ws) in marks {
+        let target = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, ow))| {
+                let y0 = ow.iter().map(|t| t.y0).fold(f32::MAX, f32::min);
+                let y1 = ow.iter().map(|t| t.y1).fold(f32::MIN, f32::max);
+                ow.iter().any(|o| o.h() > 1.5 * line_h)
+                    && yc > y0
+                    && yc < y1
+                    && ws
+                        .iter()
+                        .all(|t| ow.iter().all(|o| t.x1 <= o.x0 || t.x0 >= o.x1))
+            })
+            .map(|(i, (_, _, ow))| {
+                let gap = ws
+                    .iter()
+                    .flat_map(|t| ow.iter().map(move |o| (o.x0 - t.x1).max(t.x0 - o.x1)))
+                    .fold(f32::MAX, f32::min);
+                (i, gap)
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i);
+        match target {
+            Some(i) => lines[i].2.extend(ws),
+            None => lines.push((yc, lh, ws)),
         }
     }
     let mut out: Vec<Line> = lines
@@ -568,5 +645,66 @@ mod tests {
         let l = PageLayout::new(&p);
         assert_eq!(l.lines[0].fold, "nom : durand");
         assert_eq!(l.lines[1].fold, "prenom : anne");
+    }
+
+    fn word(text: &str, bbox: [u32; 4]) -> crate::page::ReadWord {
+        crate::page::ReadWord {
+            text: text.to_string(),
+            bbox,
+            confidence: 0.95,
+        }
+    }
+
+    /// A colon whose box overlaps the word before it (`postal` `:`) stays on its line: the
+    /// clash that split `Code postal : 44000` over two lines holds for words only.
+    #[test]
+    fn a_colon_overlapping_its_word_stays_on_the_line() {
+        let mut p = testkit::page(1, &[]);
+        p.words = vec![
+            word("Code", [188, 976, 274, 1007]),
+            word("postal", [285, 975, 404, 1016]),
+            word(":", [394, 966, 416, 1023]),
+            word("76000", [452, 973, 559, 1006]),
+            word("Ville", [779, 981, 878, 1014]),
+            word(":", [871, 972, 893, 1029]),
+            word("ROUEN", [920, 975, 1040, 1008]),
+        ];
+        let l = PageLayout::new(&p);
+        assert_eq!(l.lines.len(), 1);
+        assert_eq!(l.lines[0].fold, "code postal : 76000 ville : rouen");
+    }
+
+    /// A word whose box runs down over the next line (`Date`, merged with a stroke) sits
+    /// on the line of the words beside it, not on the line its centre falls on.
+    #[test]
+    fn a_tall_word_joins_the_words_beside_it() {
+        let mut p = testkit::page(1, &[]);
+        p.words = vec![
+            word("Date", [1944, 329, 2026, 411]),
+            word(":", [2038, 340, 2044, 361]),
+            word("14/10/2025", [2061, 325, 2255, 362]),
+            word("Tél.", [132, 380, 193, 410]),
+            word("01", [205, 380, 245, 408]),
+            word("54", [259, 380, 297, 408]),
+            word("Valable", [1763, 396, 1890, 432]),
+            word("jusqu'au", [1901, 398, 2047, 435]),
+            word("14/01/2026", [2061, 398, 2257, 432]),
+        ];
+        let l = PageLayout::new(&p);
+        let date = l
+            .lines
+            .iter()
+            .find(|l| l.fold.contains("14/10/2025"))
+            .expect("the date's line");
+        assert_eq!(date.fold, "date : 14/10/2025");
+    }
+
+    /// A bar standing in the gap between columns neither bridges it nor makes a column.
+    #[test]
+    fn a_bar_in_a_gap_does_not_bridge_columns() {
+        let p = testkit::page(1, &[(100, 100, "Total TTC"), (700, 100, "| 448,00 €")]);
+        let l = PageLayout::new(&p);
+        let segs: Vec<usize> = l.lines[0].toks.iter().map(|t| t.seg).collect();
+        assert_eq!(segs, [0, 0, 0, 1, 1]);
     }
 }

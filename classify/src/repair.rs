@@ -88,7 +88,10 @@ pub fn nir(raw: &str, birth: Option<time::Date>) -> Option<Read> {
             }
         }
         if let Some(v) = normalize::nir(&out) {
-            let ok = check(&v);
+            // Each character read again is a guess: past two, a key that holds may be chance
+            // (the bars of a comb of boxes read as 1s), so the reading is not trusted.
+            let guesses = out.chars().zip(c.chars()).filter(|(a, b)| a != b).count();
+            let ok = check(&v) && guesses <= 2;
             return Some(Read {
                 value: v,
                 valid: ok,
@@ -303,6 +306,38 @@ pub fn siret(raw: &str) -> Option<Read> {
 /// An RPPS (11 digits). Its Luhn key is only a warning for validity, but a repair needs it.
 pub fn rpps(raw: &str) -> Option<Read> {
     digits_with(raw, 11, |v| check::check_rpps(v).is_ok(), check::luhn_valid)
+        .or_else(|| rpps_extra_digit(raw))
+}
+
+/// An RPPS read with one digit too many (`109965768129`: a stroke read twice). The digit
+/// whose removal leaves an RPPS (`10…`) with a Luhn sum that holds, when only one does, a
+/// digit read twice (beside its copy) preferred. One chance in ten that a wrong removal
+/// passes Luhn: the value is read, never marked valid.
+fn rpps_extra_digit(raw: &str) -> Option<Read> {
+    let c = compact(raw);
+    if c.len() != 12 || !c.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let b = c.as_bytes();
+    let mut found: Vec<(String, bool)> = Vec::new();
+    for i in 0..b.len() {
+        let v = format!("{}{}", &c[..i], &c[i + 1..]);
+        if v.starts_with("10") && check::luhn_valid(&v) && !found.iter().any(|(f, _)| *f == v) {
+            let twice = (i > 0 && b[i - 1] == b[i]) || b.get(i + 1) == Some(&b[i]);
+            found.push((v, twice));
+        }
+    }
+    let pick = if found.len() == 1 {
+        found.pop()
+    } else {
+        let mut twice: Vec<(String, bool)> = found.into_iter().filter(|(_, t)| *t).collect();
+        if twice.len() == 1 { twice.pop() } else { None }
+    };
+    pick.map(|(value, _)| Read {
+        value,
+        valid: false,
+        repaired: true,
+    })
 }
 
 /// A FINESS (9 characters, department first; `2A`/`2B` kept).
@@ -488,5 +523,27 @@ mod tests {
         assert!(!r.valid);
         let r = bic("CE0AFRPP333").unwrap();
         assert_eq!((r.value.as_str(), r.valid), ("CEOAFRPP333", false));
+    }
+
+    /// The bars of a comb of boxes read as 1s can make a key hold by chance: past two
+    /// characters read again, a NIR is not trusted.
+    #[test]
+    fn nir_with_many_guesses_is_not_valid() {
+        let r = nir("1|7|1|1|1|0|1|1|1|9|1|6|1", None);
+        assert!(r.is_none_or(|r| !r.valid));
+        let r = nir("l l 7 l l l 0 l l l l 9 l 6 l", None).unwrap();
+        assert!(!r.valid);
+    }
+
+    /// An RPPS read with a digit too many: the one removal that leaves a Luhn sum that
+    /// holds (or the digit read twice beside its copy), never valid.
+    #[test]
+    fn rpps_with_a_digit_too_many() {
+        let r = rpps("101140424118").unwrap();
+        assert_eq!((r.value.as_str(), r.valid), ("10114042418", false));
+        let r = rpps("109965768129").unwrap();
+        assert_eq!((r.value.as_str(), r.valid), ("10965768129", false));
+        // Two removals possible, neither a digit read twice: nothing is guessed.
+        assert!(rpps("106544661944").is_none());
     }
 }

@@ -37,7 +37,7 @@ const GATE_COUNT: u64 = 60;
 const MIN_CLASS: f64 = 0.97;
 const MIN_SPLIT: f64 = 0.96;
 const MIN_VALID_PRECISION: f64 = 0.99;
-const MIN_STRAIGHT_THROUGH: f64 = 0.74;
+const MIN_STRAIGHT_THROUGH: f64 = 0.77;
 /// Identifiers and dates of invoices, quotes and complaints. With the OCR stage reading French
 /// first (English only for unsure pages), member numbers and RPPS numbers of this set measure
 /// 90.9 % and 92.6 %; with French + English on every page 97 % and 100 %, for 30 % more OCR

@@ -370,6 +370,14 @@ pub fn candidates(doc: &Doc<'_>, r: &Rule) -> Vec<Cand> {
                         out.push(cand_from(r.key, p, &rest, lab.weight));
                     }
                     None => {
+                        // A sign left at the end of the label's column belongs to the value
+                        // in the next one (`Invoice No : #` `BLR_…`).
+                        let next: Words = match rest.last() {
+                            Some(w) if w.0.text == "#" => {
+                                std::iter::once(w.clone()).chain(next.clone()).collect()
+                            }
+                            _ => next.clone(),
+                        };
                         let vs: Vec<V> = next.iter().map(|w| w.0.clone()).collect();
                         if let Some(p) = values::parse(r.kind, &vs) {
                             if r.kind == VK::Amount

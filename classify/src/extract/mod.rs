@@ -62,6 +62,7 @@ pub fn extract(
     cands.extend(special::candidates(class, &doc, ctx));
     if class == Class::MembershipForm {
         special::below_dependants(&doc, &mut cands);
+        special::drop_insurer_emails(&doc, &mut cands);
     }
     if class == Class::Quote {
         special::keep_chosen_offer(&doc, &mut cands);
@@ -558,5 +559,158 @@ mod tests {
         assert_eq!(v("total_amount"), Some(json!("29.99")));
         assert_eq!(v("invoice_number"), Some(json!("30064443")));
         assert_eq!(v("invoice_date"), Some(json!("2014-05-07")));
+    }
+
+    /// A dependants table: rows start with a last name in capitals (`LE GALL Zoé`); a line
+    /// of another column between rows does not end it; `Aucun bénéficiaire` declares none,
+    /// and the signature's line closes an empty table before a legal notice's date.
+    #[test]
+    fn dependants_rows_and_their_end() {
+        let p = page(
+            1,
+            &[
+                (100, 100, "Ayants droit à couvrir"),
+                (100, 160, "Nom Prénom Date de naissance"),
+                (100, 220, "LE GALL Zoé 08/01/2014"),
+                (100, 280, "J'autorise la mutuelle à prélever"),
+                (100, 340, "Enfant LE GALL Mohamed 10/10/2014"),
+                (100, 400, "Fait à Brest le 12/03/2025"),
+            ],
+        );
+        let got = run(Class::MembershipForm, &[p]);
+        assert_eq!(
+            got["dependants"].value,
+            json!([
+                {"last_name": "LE GALL", "first_name": "Zoé", "birth_date": "2014-01-08"},
+                {"last_name": "LE GALL", "first_name": "Mohamed", "birth_date": "2014-10-10"}
+            ])
+        );
+        let p = page(
+            1,
+            &[
+                (100, 100, "Bénéficiaires"),
+                (100, 160, "Nom Prénom Date de naissance Régime"),
+                (100, 220, "Fait à Paris Signature"),
+                (100, 280, "Solidarité Mutualiste Code SIREN 05/12/2023"),
+            ],
+        );
+        let got = run(Class::MembershipForm, &[p]);
+        assert_eq!(got["dependants"].value, json!([]));
+        let p = page(
+            1,
+            &[
+                (100, 100, "Bénéficiaires"),
+                (
+                    100,
+                    160,
+                    "Aucun bénéficiaire déclaré en plus du souscripteur.",
+                ),
+            ],
+        );
+        let got = run(Class::MembershipForm, &[p]);
+        assert!(!got.contains_key("dependants"));
+    }
+
+    /// The insurer's data protection address in the legal notice is not the member's.
+    #[test]
+    fn the_insurers_email_is_not_the_members() {
+        let p = page(
+            1,
+            &[
+                (100, 100, "Nom : DURAND Prénom : Anne"),
+                (
+                    100,
+                    3000,
+                    "RGPD - Vos données sont traitées : dpo@sante-horizon.fr",
+                ),
+            ],
+        );
+        let got = run(Class::MembershipForm, &[p]);
+        assert!(!got.contains_key("email"));
+    }
+
+    /// `DA SILVAJulie`: cut where the case changes, neither part trusted alone.
+    #[test]
+    fn a_glued_name_is_cut_and_not_trusted() {
+        let p = page(1, &[(100, 300, "Patient : DA SILVAJulie")]);
+        let got = run(Class::Invoice, &[p]);
+        assert_eq!(got["patient_last_name"].value, json!("DA SILVA"));
+        assert_eq!(got["patient_first_name"].value, json!("Julie"));
+        assert!(!got["patient_last_name"].valid && !got["patient_first_name"].valid);
+    }
+
+    /// The sender's civility and name at the head of a letter are not its salutation: the
+    /// date alone on its line above the subject is the letter's.
+    #[test]
+    fn letter_date_under_the_senders_name() {
+        let p = page(
+            1,
+            &[
+                (100, 100, "Monsieur David MAILLARD"),
+                (100, 160, "21000 Dijon"),
+                (1400, 300, "09/04/2025"),
+                (100, 500, "Objet : Transmission de documents"),
+                (100, 600, "Madame, Monsieur,"),
+            ],
+        );
+        let got = run(Class::Complaint, &[p]);
+        assert_eq!(got["letter_date"].value, json!("2025-04-09"));
+    }
+
+    /// A plan printed as `Formule 4` after its label; `étabii le` for `établi le`.
+    #[test]
+    fn plan_named_formule_and_quote_established() {
+        let p = page(1, &[(100, 100, "Formule"), (700, 100, "Formule 4")]);
+        let got = run(Class::MembershipForm, &[p]);
+        assert_eq!(got["plan"].value, json!("Formule 4"));
+        let p = page(1, &[(100, 100, "Devis n° 93345932 étabii le 06/04/2026")]);
+        let got = run(Class::Quote, &[p]);
+        assert_eq!(got["quote_date"].value, json!("2026-04-06"));
+    }
+
+    /// A total row whose `TOTAL` OCR misread: its amounts are the sums of the rows above in
+    /// their columns, and the first is the sum of the others.
+    #[test]
+    fn a_total_row_without_its_label() {
+        let p = page(
+            1,
+            &[
+                (100, 900, "Honoraires Remb. AMO Reste à charge"),
+                (100, 1000, "25 Couronne"),
+                (1200, 1000, "491,00"),
+                (1600, 1000, "72,00"),
+                (2000, 1000, "419,00"),
+                (100, 1060, "31 Couronne"),
+                (1200, 1060, "500,00"),
+                (1600, 1060, "72,00"),
+                (2000, 1060, "428,00"),
+                (100, 1120, "roma."),
+                (1200, 1120, "991,00"),
+                (1600, 1120, "144,00"),
+                (2000, 1120, "847,00"),
+            ],
+        );
+        let got = run(Class::Quote, &[p]);
+        let v = |k: &str| got.get(k).map(|f| f.value.clone());
+        assert_eq!(v("total_amount"), Some(json!("991.00")));
+        assert_eq!(v("social_security_amount"), Some(json!("144.00")));
+        assert_eq!(v("remaining_amount"), Some(json!("847.00")));
+    }
+
+    /// Two-column forms: `Nom [] Essentielle 38,49 € / mois` is a list of plans beside the
+    /// label; the name stands under it, its particle in capitals kept (`LE GALL`).
+    #[test]
+    fn a_name_under_its_label_beside_a_price_list() {
+        let p = page(
+            1,
+            &[
+                (100, 500, "Nom []"),
+                (1300, 500, "Essentielle"),
+                (1800, 500, "38,49 € / mois"),
+                (100, 560, "LE GALL"),
+            ],
+        );
+        let got = run(Class::MembershipForm, &[p]);
+        assert_eq!(got["last_name"].value, json!("LE GALL"));
     }
 }

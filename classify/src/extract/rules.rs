@@ -166,7 +166,7 @@ fn care_rules(class: Class) -> Vec<Rule> {
                 (r"\bemise? le", 1.0, Right),
                 (r"factur[e]e? le", 0.9, Right),
                 (r"facture du", 0.8, Right),
-                (r"^date\s*:", 0.6, Right),
+                (r"^date(\s+[^\w\s]{1,2})*\s*:", 0.6, Right),
                 (r"\bdate\s*:", 0.5, Right),
                 (r"[a-z-]+, le\b", 0.6, Right),
                 (r"^le\b", 0.5, Right),
@@ -214,14 +214,15 @@ fn care_rules(class: Class) -> Vec<Rule> {
             VK::Date,
             &[
                 (r"date du devis", 1.0, Both),
-                (r"etabli le", 1.0, Right),
+                // `établi le`, `étabii le` (an l read as an i).
+                (r"\beta[bh][il1][il1]e?s? le\b", 1.0, Right),
                 // `établi [e 07.04.26`: the `le` read as something else.
                 (r"\betabli\b", 0.85, Right),
                 (r"edite le", 1.0, Right),
                 (r"devis du", 0.8, Right),
                 // `Date ate : 23 mai 2025`: the label read twice, its colon apart.
                 (r"^date\s+\S{1,4}\s*:", 0.45, Right),
-                (r"^date\s*:", 0.6, Right),
+                (r"^date(\s+[^\w\s]{1,2})*\s*:", 0.6, Right),
                 (r"\bdate\s*:", 0.5, Right),
                 (r"[a-z-]+, le\b", 0.55, Right),
             ],

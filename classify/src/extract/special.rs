@@ -28,6 +28,7 @@ pub fn candidates(class: Class, doc: &Doc<'_>, ctx: &Context<'_>) -> Vec<Cand> {
         Class::MembershipForm => membership(doc, ctx, &mut out),
         Class::Invoice | Class::Quote => {
             total_rows(doc, &mut out);
+            unlabelled_total_rows(doc, &mut out);
             vat_total_rows(doc, &mut out);
             if class == Class::Invoice {
                 date_column(doc, &mut out);
@@ -123,14 +124,31 @@ static STOP: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// The words of free text right of (or under) a label, up to the next label.
 fn text_words(ws: Vec<(V, TokRef)>) -> Vec<(V, TokRef)> {
     let mut out = Vec::new();
+    // `Formule 4`: a plan's name, not the `Formule` label of the next field.
+    let plan_name = |i: usize, ws: &[(V, TokRef)]| {
+        ws.get(i + 1).is_some_and(|(n, _)| {
+            let t = n.text.trim_end_matches(['.', ',']);
+            t.chars().any(|c| c.is_ascii_digit())
+                || (t.chars().count() == 1 && t.chars().all(char::is_uppercase))
+        })
+    };
+    let all = ws.clone();
     for (i, (v, r)) in ws.into_iter().enumerate() {
         let f = fold_text(&v.text);
         let bare = f.trim_end_matches(':');
-        if (i == 0 || out.is_empty()) && values::is_filler(&v.text) {
+        // `LE GALL`, `DU PONT`: a particle in capitals before a name in capitals is part of
+        // it, not the `le` before a date.
+        let particle = v.text.chars().count() == 2
+            && all_caps(&v.text)
+            && all.get(i + 1).is_some_and(|(n, _)| all_caps(&n.text));
+        if (i == 0 || out.is_empty()) && values::is_filler(&v.text) && !particle {
             continue;
         }
         // A label where a value should be: the value is missing or elsewhere.
-        if out.is_empty() && (STOP.contains(bare) || f.ends_with(':')) {
+        if out.is_empty()
+            && (STOP.contains(bare) || f.ends_with(':'))
+            && !(f == "formule" && plan_name(i, &all))
+        {
             break;
         }
         if !out.is_empty() && (STOP.contains(bare) || f.ends_with(':')) {
@@ -176,14 +194,33 @@ fn text_field_at(
 ) {
     for (h, w) in hits {
         {
-            for (ws, f) in [(doc.right_of(&h), 1.0), (doc.below(&h), 0.85)] {
+            // A price further on the label's line (`Nom [] Essentielle 38,49 € / mois`): the
+            // words right of the label are a list of plans in the next column, and the
+            // value stands under the label; a plan's own line may hold its price.
+            let priced =
+                key != "plan" && doc.line_after(&h).iter().any(|(v, _)| v.text.contains('€'));
+            let right = if priced { 0.75 } else { 1.0 };
+            for (ws, f) in [(doc.right_of(&h), right), (doc.below(&h), 0.85)] {
                 let ws = text_words(ws);
-                let s = joined(&ws);
+                // A speck before a word read as an opening quote (`Formule ‘3`).
+                let s = joined(&ws)
+                    .split(' ')
+                    .map(|w| w.trim_start_matches(OPENING))
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 if let Some(t) = normalize::text(s.trim_matches(|c: char| !c.is_alphanumeric()))
                     && accept(&t)
                 {
                     let toks = ws.iter().map(|(_, r)| *r).collect();
-                    out.push(cand(key, Value::String(t), doc, toks, w * f));
+                    let short = t.chars().count() <= 3;
+                    let mut c = cand(key, Value::String(t), doc, toks, w * f);
+                    // Two letters barely read (a box's outline read as `CT`): the reading
+                    // under the label, read clearly, goes first.
+                    if short && c.ocr < 0.4 {
+                        c.score *= 0.8;
+                    }
+                    out.push(c);
                 }
             }
         }
@@ -267,10 +304,25 @@ fn name_pair(
             break;
         }
     }
-    let words: Vec<String> = run
-        .iter()
-        .map(|w| w.0.text.trim_end_matches([',', '.']).to_string())
-        .collect();
+    // `DA SILVAJulie`: a last name in capitals glued to the first name that follows it is
+    // cut where the case changes; a guess, so neither part is trusted alone.
+    static GLUED: LazyLock<Regex> =
+        LazyLock::new(|| re(r"^(\p{Lu}[\p{Lu}'-]+)(\p{Lu}\p{Ll}[\p{Ll}'-]+)$"));
+    let mut words: Vec<String> = Vec::new();
+    let mut word_toks: Vec<TokRef> = Vec::new();
+    let mut cut = false;
+    for w in &run {
+        let t = w.0.text.trim_end_matches([',', '.']);
+        if let Some(c) = GLUED.captures(t) {
+            words.push(c[1].to_string());
+            words.push(c[2].to_string());
+            word_toks.extend([w.1, w.1]);
+            cut = true;
+        } else {
+            words.push(t.to_string());
+            word_toks.push(w.1);
+        }
+    }
     if words.iter().any(|w| NOT_A_NAME.is_match(&fold_text(w))) {
         return false;
     }
@@ -278,18 +330,29 @@ fn name_pair(
         return false;
     };
     let pick = |ix: &[usize]| -> (String, Vec<TokRef>) {
+        let mut toks: Vec<TokRef> = ix.iter().map(|&i| word_toks[i]).collect();
+        toks.dedup();
         (
             ix.iter()
                 .map(|&i| words[i].as_str())
                 .collect::<Vec<_>>()
                 .join(" "),
-            ix.iter().map(|&i| run[i].1).collect(),
+            toks,
         )
     };
     let (l, lt) = pick(&last);
     let (f, ft) = pick(&first);
-    out.push(cand(keys.0, Value::String(l), doc, lt, score));
-    out.push(cand(keys.1, Value::String(f), doc, ft, score));
+    let mut lc = cand(keys.0, Value::String(l), doc, lt, score);
+    let mut fc = cand(keys.1, Value::String(f), doc, ft, score);
+    if cut {
+        // Both parts share the glued word: neither takes it from the other.
+        lc.repaired = true;
+        fc.repaired = true;
+        lc.shared = true;
+        fc.shared = true;
+    }
+    out.push(lc);
+    out.push(fc);
     true
 }
 
@@ -423,6 +486,9 @@ static NOT_PROVIDER: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Marks a speck before a word is read as.
+const OPENING: [char; 7] = ['‘', '’', '\'', '"', '“', '«', '|'];
+
 /// The provider: the name at the top of the first page, by its words (pharmacie, cabinet,
 /// Dr…), its size and its place.
 fn provider_name(doc: &Doc<'_>, out: &mut Vec<Cand>) {
@@ -472,7 +538,11 @@ fn provider_name(doc: &Doc<'_>, out: &mut Vec<Cand>) {
                 .collect::<Vec<_>>()
                 .join(" ");
             let fold = fold_text(&text);
-            let words: Vec<String> = toks.iter().map(|t| t.text.clone()).collect();
+            // A speck before the name read as an opening quote (`‘Agnès LÉGER`).
+            let words: Vec<String> = toks
+                .iter()
+                .map(|t| t.text.trim_start_matches(OPENING).to_string())
+                .collect();
             let keyword = PROVIDER.is_match(&fold);
             let person = (2..=5).contains(&words.len())
                 && words.iter().all(|w| name_word(w) || w == "-")
@@ -508,7 +578,11 @@ fn provider_name(doc: &Doc<'_>, out: &mut Vec<Cand>) {
     if let Some((_, toks)) = best {
         let text: Vec<String> = toks.iter().map(|r| v_of(doc, *r).text).collect();
         // A rule under the name is read as a dash glued to its last word.
-        if let Some(t) = normalize::text(text.join(" ").trim_end_matches(['-', '_', '—'])) {
+        if let Some(t) = normalize::text(
+            text.join(" ")
+                .trim_end_matches(['-', '_', '—', '.', ' '])
+                .trim_start_matches(OPENING),
+        ) {
             out.push(cand("provider_name", Value::String(t), doc, toks, 0.8));
         }
     }
@@ -789,6 +863,30 @@ fn anywhere(doc: &Doc<'_>, key: &'static str, kind: VK, w: f64, out: &mut Vec<Ca
     }
 }
 
+/// An e-mail address printed in the insurer's legal notice (its data protection officer's,
+/// `dpo@…`) is not the member's: such candidates are dropped.
+pub fn drop_insurer_emails(doc: &Doc<'_>, cands: &mut Vec<Cand>) {
+    static NOTICE: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\bdpo\b|\brgpd\b|donnees (personnelles|sont)|protection des donnees|droit d'acces")
+    });
+    cands.retain(|c| {
+        if c.key != "email" {
+            return true;
+        }
+        let local = c
+            .value
+            .as_str()
+            .and_then(|v| v.split('@').next())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let in_notice = c
+            .toks
+            .first()
+            .is_some_and(|&(pi, li, _)| NOTICE.is_match(&doc.line(pi, li).fold));
+        !(local == "dpo" || in_notice)
+    });
+}
+
 /// The member's own name and birth date are not the dependants': labels found in or after
 /// the dependants section count for less.
 pub fn below_dependants(doc: &Doc<'_>, cands: &mut [Cand]) {
@@ -888,10 +986,25 @@ fn dependants(doc: &Doc<'_>, out: &mut Vec<Cand>) {
         return;
     };
     let p = doc.pages[head.pi];
+    // `Aucun bénéficiaire déclaré`: the form declares no table at all.
+    static NONE_DECLARED: LazyLock<Regex> = LazyLock::new(|| re(r"^aucun"));
+    // The lines that close the table: the signature's, a legal notice.
+    static TABLE_END: LazyLock<Regex> =
+        LazyLock::new(|| re(r"^\W*fait\b|\brgpd\b|\bmutuelle regie\b"));
+    if p.lines
+        .get(head.li + 1)
+        .is_some_and(|l| NONE_DECLARED.is_match(&l.fold))
+    {
+        return;
+    }
     let mut rows = Vec::new();
     let mut toks = Vec::new();
     let mut started = false;
+    let mut misses = 0;
     for (li, l) in p.lines.iter().enumerate().skip(head.li + 1).take(12) {
+        if !started && TABLE_END.is_match(&l.fold) {
+            break;
+        }
         let ws: Vec<&crate::layout::Tok> = l.toks.iter().collect();
         let texts: Vec<String> = ws.iter().map(|t| t.text.clone()).collect();
         let date_at = (0..ws.len()).find_map(|i| {
@@ -907,24 +1020,47 @@ fn dependants(doc: &Doc<'_>, out: &mut Vec<Cand>) {
                 .filter(|p| p.range.start == 0)
                 .map(|p| (i, p))
         });
+        // Once the table has started, a line or two of another column may stand between
+        // its rows (forms in two columns); a third, or the signature's line, ends it.
         let Some((di, d)) = date_at else {
             if started {
-                break;
+                misses += 1;
+                if misses > 2 || TABLE_END.is_match(&l.fold) {
+                    break;
+                }
             }
             continue;
         };
-        let names: Vec<&String> = texts[..di].iter().filter(|t| name_word(t)).collect();
+        // Forms print a dependant's last name in capitals: a row's names start with one (a
+        // line of the letterhead or the legal notice with a date has none); words before it
+        // (`Conjoint`, `Enfant`) are not names.
+        let all: Vec<&String> = texts[..di].iter().filter(|t| name_word(t)).collect();
+        let names: Vec<&String> = all.iter().skip_while(|t| !all_caps(t)).copied().collect();
         if names.len() < 2 {
             if started {
-                break;
+                misses += 1;
+                if misses > 2 || TABLE_END.is_match(&l.fold) {
+                    break;
+                }
             }
             continue;
         }
         started = true;
-        let last = names[0].trim_end_matches(',').to_string();
-        let first = names[1..]
+        misses = 0;
+        // `LE GALL Zoé`: the capitals before a first name written in lower case.
+        let n_last = if names.iter().any(|w| !all_caps(w)) {
+            names.iter().take_while(|w| all_caps(w)).count()
+        } else {
+            1
+        };
+        let last = names[..n_last]
             .iter()
-            .map(|s| s.trim_end_matches(','))
+            .map(|s| s.trim_end_matches([',', '.']))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let first = names[n_last..]
+            .iter()
+            .map(|s| s.trim_end_matches([',', '.']))
             .collect::<Vec<_>>()
             .join(" ");
         rows.push(json!({"last_name": last, "first_name": first, "birth_date": d.value}));
@@ -959,7 +1095,7 @@ static REF: LazyLock<Regex> = LazyLock::new(|| {
 static LETTER_DATE: LazyLock<Vec<(Regex, f64)>> = LazyLock::new(|| {
     vec![
         (re(r"[a-z)-]+, le\b"), 1.0),
-        (re(r"^le\b"), 0.9),
+        (re(r"^\W*le\b"), 0.9),
         (re(r"^envoye\s*:?|^date\s*:"), 1.0),
         (
             re(r"^(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b"),
@@ -967,8 +1103,13 @@ static LETTER_DATE: LazyLock<Vec<(Regex, f64)>> = LazyLock::new(|| {
         ),
     ]
 });
-static BODY_START: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^(objet|madame|monsieur|messieurs|bonjour|cher|chere)\b"));
+/// The subject or the salutation (`Madame, Monsieur,`), not the sender's civility and name
+/// at the head of the letter (`Monsieur David MAILLARD`).
+static BODY_START: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(objet|bonjour|cher|chere)\b|^(madame|monsieur|messieurs)\s*(,|$)|^madame,? (ou |et )?monsieur",
+    )
+});
 static CLOSING: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"salutations|sentiments|cordialement|considération|consideration|dans l'attente|bien a vous|merci d'avance",
@@ -1319,54 +1460,125 @@ fn total_rows(doc: &Doc<'_>, out: &mut Vec<Cand>) {
             };
             let from = l.toks_in(m.start(), m.end()).end;
             let am = line_amounts(doc, pi, li, from);
+            total_row(doc, pi, li, &am, 0.95, out);
+        }
+    }
+}
+
+/// A total row whose label OCR lost (`TOTAL` read as `roma.`): a line of amounts of which
+/// at least two are each the sum of the amounts above them in their column (two rows or
+/// more), the row's total being the sum of its parts as for a labelled one.
+fn unlabelled_total_rows(doc: &Doc<'_>, out: &mut Vec<Cand>) {
+    for (pi, p) in doc.pages.iter().enumerate() {
+        for (li, l) in p.lines.iter().enumerate() {
+            if TOTAL_WORD.is_match(&l.fold) {
+                continue;
+            }
+            let am = line_amounts(doc, pi, li, 0);
             if am.len() < 3 {
                 continue;
             }
-            'found: for t in 0..am.len() - 2 {
-                let rest: Vec<usize> = (t + 1..am.len()).collect();
-                for size in [3usize, 2] {
-                    for combo in combinations(&rest, size) {
-                        let sum: i64 = combo.iter().map(|&i| am[i].0).sum();
-                        if sum != am[t].0 || am[t].0 == 0 {
-                            continue;
+            // `RSTAL`, `roma.`: a word before the amounts two letters from `total` (then one
+            // row above is enough).
+            let total_misread = l.toks.iter().take(3).any(|t| {
+                let w: String = t.fold.chars().filter(char::is_ascii_alphabetic).collect();
+                w.len() >= 4 && edit_distance(&w, "total") <= 2
+            });
+            let column_sum = |(cents, toks): &(i64, Vec<TokRef>)| -> bool {
+                let r = toks[0];
+                let t = &doc.line(r.0, r.1).toks[r.2];
+                let (x0, x1) = (t.x0, t.x1);
+                let mut above = Vec::new();
+                for ul in (li.saturating_sub(12)..li).rev() {
+                    for (c, ts) in line_amounts(doc, pi, ul, 0) {
+                        let u = ts[0];
+                        let ut = &doc.line(u.0, u.1).toks[u.2];
+                        let xc = (ut.x0 + ut.x1) / 2.0;
+                        if xc > x0 && xc < x1 {
+                            above.push(c);
                         }
-                        let named: Vec<Option<&'static str>> = combo
-                            .iter()
-                            .map(|&i| {
-                                let r = am[i].1[0];
-                                let tk = &doc.line(r.0, r.1).toks[r.2];
-                                column_of(doc, pi, li, tk.x0, tk.x1)
-                            })
-                            .collect();
-                        let distinct: HashSet<_> = named.iter().flatten().collect();
-                        let keys: Vec<&'static str> =
-                            if named.iter().all(Option::is_some) && distinct.len() == size {
-                                named.into_iter().flatten().collect()
-                            } else if size == 3 {
-                                vec![
-                                    "social_security_amount",
-                                    "complementary_amount",
-                                    "remaining_amount",
-                                ]
-                            } else {
-                                vec!["social_security_amount", "remaining_amount"]
-                            };
-                        let amount = |c: i64| {
-                            Value::String(mailroom_domain::Amount::from_cents(c).to_normalized())
-                        };
-                        out.push(cand(
-                            "total_amount",
-                            amount(am[t].0),
-                            doc,
-                            am[t].1.clone(),
-                            0.95,
-                        ));
-                        for (k, &i) in keys.into_iter().zip(&combo) {
-                            out.push(cand(k, amount(am[i].0), doc, am[i].1.clone(), 0.9));
-                        }
-                        break 'found;
                     }
                 }
+                let rows = if total_misread { 1 } else { 2 };
+                above.len() >= rows && above.iter().sum::<i64>() == *cents && *cents > 0
+            };
+            if am.iter().filter(|a| column_sum(a)).count() >= 2 {
+                total_row(doc, pi, li, &am, 0.85, out);
+            }
+        }
+    }
+}
+
+/// Levenshtein distance between two short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The amounts of a total row: the first that is the sum of two or three of the others is
+/// the total, the others named by their column heads (or in the usual order).
+fn total_row(
+    doc: &Doc<'_>,
+    pi: usize,
+    li: usize,
+    am: &[(i64, Vec<TokRef>)],
+    score: f64,
+    out: &mut Vec<Cand>,
+) {
+    if am.len() < 3 {
+        return;
+    }
+    for t in 0..am.len() - 2 {
+        let rest: Vec<usize> = (t + 1..am.len()).collect();
+        for size in [3usize, 2] {
+            for combo in combinations(&rest, size) {
+                let sum: i64 = combo.iter().map(|&i| am[i].0).sum();
+                if sum != am[t].0 || am[t].0 == 0 {
+                    continue;
+                }
+                let named: Vec<Option<&'static str>> = combo
+                    .iter()
+                    .map(|&i| {
+                        let r = am[i].1[0];
+                        let tk = &doc.line(r.0, r.1).toks[r.2];
+                        column_of(doc, pi, li, tk.x0, tk.x1)
+                    })
+                    .collect();
+                let distinct: HashSet<_> = named.iter().flatten().collect();
+                let keys: Vec<&'static str> =
+                    if named.iter().all(Option::is_some) && distinct.len() == size {
+                        named.into_iter().flatten().collect()
+                    } else if size == 3 {
+                        vec![
+                            "social_security_amount",
+                            "complementary_amount",
+                            "remaining_amount",
+                        ]
+                    } else {
+                        vec!["social_security_amount", "remaining_amount"]
+                    };
+                let amount =
+                    |c: i64| Value::String(mailroom_domain::Amount::from_cents(c).to_normalized());
+                out.push(cand(
+                    "total_amount",
+                    amount(am[t].0),
+                    doc,
+                    am[t].1.clone(),
+                    score,
+                ));
+                for (k, &i) in keys.into_iter().zip(&combo) {
+                    out.push(cand(k, amount(am[i].0), doc, am[i].1.clone(), score - 0.05));
+                }
+                return;
             }
         }
     }
@@ -1735,7 +1947,16 @@ pub fn amounts_that_add_up(cands: &mut [Cand], quote: bool) {
         ix.sort_by(|&a, &b| cands[b].score.total_cmp(&cands[a].score));
         let mut seen = HashSet::new();
         ix.retain(|&i| seen.insert(cents(&cands[i])));
-        ix.truncate(4);
+        // The four best readings, and every figure read again (all equally weak: cutting
+        // them at four would keep the ones of the first digits only).
+        let mut read = 0;
+        ix.retain(|&i| {
+            if swapped(&cands[i]) {
+                return true;
+            }
+            read += 1;
+            read <= 4
+        });
         per.push(ix);
     }
     let opt = |v: &Vec<usize>| -> Vec<Option<usize>> {
