@@ -3,18 +3,19 @@
 //!
 //! ```sh
 //! cargo build --release --workspace
-//! cargo bench -p mailroom-benches --bench pipeline [-- --count 200] [--seed 5150] [--runs 1,2,2:1]
+//! cargo bench -p mailroom-benches --bench pipeline [-- --count 200] [--seed 5150] [--runs 1,2,1:3,2:2]
 //! ```
 //!
 //! - A set of `--count` envelopes (default 200) is generated with `--seed`.
 //! - `--runs` lists the pipeline runs: worker processes, each with `:` its envelopes in flight
-//!   (default `1,2`; `2:1` is 2 workers holding 1 envelope each).
+//!   (default `1,2,1:3,2:2` on 2 cores; `2:2` is 2 workers holding 2 envelopes each).
 //! - **OCR floor**: every envelope read by a `mailroom_ocr::Reader` with one slot per core; the
 //!   engine's pure recognition time summed over the pages and divided by the cores is the least
 //!   time any pipeline on this machine could take. Its envelopes per hour are the ceiling.
 //! - **Pipeline**: for 1 worker process (all the cores' slots) and for 2 (the slots shared),
-//!   each holding its default envelopes in flight (one more than its slots, `--in-flight`);
-//!   a fresh SQLite store and fresh queues (a random name prefix): `mailroom ingest` stores and
+//!   each holding its default envelopes in flight (as many as its slots), then each holding
+//!   one envelope more (`--in-flight`), so the next one waits at the slots while one is
+//!   classified and stored; a fresh SQLite store and fresh queues (a random name prefix): `mailroom ingest` stores and
 //!   publishes every envelope, then the workers start and the clock runs until the store holds a
 //!   result for every envelope (the workers' start is included). Broker, store and routing cost
 //!   what the pipeline takes over the floor.
@@ -290,7 +291,7 @@ fn pipeline(
     }
     rt.block_on(store.close());
     delete_queues(url, &prefix)?;
-    let flight = in_flight.map_or_else(|| format!("{} (default)", slots + 1), |n| n.to_string());
+    let flight = in_flight.map_or_else(|| format!("{slots} (default)"), |n| n.to_string());
     println!(
         "pipeline, {workers} worker process(es) x {slots} slot(s), {flight} envelopes in flight each: {total} envelopes in {wall:.1} s: {:.0} envelopes/hour (ingest and publish before: {ingest:.1} s)",
         total as f64 * 3600.0 / wall
@@ -406,14 +407,22 @@ fn main() -> anyhow::Result<()> {
         per(f.marks),
         per(f.cpu)
     );
-    // The default runs: 1 worker process, then 2.
+    // The default runs, 1 worker process then 2, then each holding one envelope more than
+    // its OCR slots.
     let runs = args.runs.clone().unwrap_or_else(|| {
-        [1, 2]
+        let mut runs: Vec<Run> = [1, 2]
             .map(|workers| Run {
                 workers,
                 in_flight: None,
             })
-            .to_vec()
+            .to_vec();
+        for workers in [1, 2] {
+            runs.push(Run {
+                workers,
+                in_flight: Some((cores / workers).max(1) + 1),
+            });
+        }
+        runs
     });
     for run in runs {
         let (secs, recognition) = pipeline(&bin, &envs, tmp.path(), &url, run, cores)?;

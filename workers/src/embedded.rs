@@ -39,7 +39,7 @@ pub struct EmbeddedConfig {
     pub database_url: Option<String>,
     /// The OCR stage; its slots are the envelopes read at once.
     pub ocr: mailroom_ocr::Config,
-    /// Envelopes in flight (`0`: one more than the OCR slots, see [`Pipeline::in_flight`]).
+    /// Envelopes in flight (`0`: as many as the OCR slots, see [`Pipeline::in_flight`]).
     pub in_flight: usize,
     /// A classifier model file instead of the one built in.
     pub model: Option<PathBuf>,

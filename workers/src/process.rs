@@ -33,11 +33,13 @@ use crate::routing;
 /// What the pipeline needs besides the store: the OCR stage and the classifier, shared by
 /// every envelope in flight.
 ///
-/// The envelopes in flight ([`Pipeline::in_flight`]) are by default one more than the OCR
-/// slots ([`Pipeline::slots`]): while an envelope is fetched, classified, stored and acked,
-/// the next one already waits at the slots, so no engine waits for the broker or the store
-/// (`benches/pipeline.rs` prints how busy the slots were: about 97.8 % with as many in flight
-/// as slots, 99.5 % with one more). An envelope waits for an OCR slot before reading, so
+/// The envelopes in flight ([`Pipeline::in_flight`]) are by default as many as the OCR slots
+/// ([`Pipeline::slots`]). One more (`--in-flight`) lets the next envelope wait at the slots
+/// while one is classified, stored and acked: the slots were busy 98.4 % of a bench run instead
+/// of about 97.8 % (`benches/pipeline.rs` prints it). It is not the default because the waiting
+/// envelope is already claimed: if a poison envelope kills the worker process, the one waiting
+/// beside it is charged an interrupted attempt too, and after enough of them it is rejected
+/// with the poison one. An envelope waits for an OCR slot before reading, so
 /// `mailroom_ocr_slots_busy` never exceeds the slots.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -72,7 +74,7 @@ impl Pipeline {
             reader: Arc::new(Reader::new(ocr)?),
             qualifier: Arc::new(Qualifier::new(model)),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
-            in_flight: slots + 1,
+            in_flight: slots,
             reading: Arc::new(tokio::sync::Semaphore::new(slots)),
         })
     }
@@ -100,7 +102,7 @@ impl Pipeline {
     }
 
     /// How many envelopes to keep in flight (claimed, or prefetched from the broker): by
-    /// default one more than the OCR slots, see the type's docs.
+    /// default the OCR slots, see the type's docs.
     pub fn in_flight(&self) -> usize {
         self.in_flight
     }
