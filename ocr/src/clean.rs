@@ -204,48 +204,33 @@ pub(crate) fn estimate_skew(img: &GrayImage, dpi: u32, max_deg: f32) -> f32 {
     let step = (dpi / 75).max(1);
     let (w, h) = img.dimensions();
     let raw = img.as_raw();
-    // Ink samples, counted by runs of GROUP along a row (about 1 mm: moving a sample that far
-    // along its row moves its projection by under a fifth of a bin at 5°): a few times fewer
-    // points to project at each angle.
-    const GROUP: u32 = 4;
-    let mut pts: Vec<(f32, f32, u32)> = Vec::new();
-    let mut samples = 0u32;
+    let mut pts: Vec<(f32, f32)> = Vec::new();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let (mx, my) = (w / 20, h / 20);
     let mut y = my;
     while y < h - my {
         let mut x = mx;
         while x < w - mx {
-            let mut n = 0u32;
-            let mut sx = 0u32;
-            for _ in 0..GROUP {
-                if x < w - mx && raw[(y * w + x) as usize] < INK {
-                    n += 1;
-                    sx += x;
-                }
-                x += step;
+            if raw[(y * w + x) as usize] < INK {
+                pts.push((x as f32 - cx, y as f32 - cy));
             }
-            if n > 0 {
-                pts.push((sx as f32 / n as f32 - cx, y as f32 - cy, n));
-                samples += n;
-            }
+            x += step;
         }
         y += step;
     }
-    if samples < 200 {
+    if pts.len() < 200 {
         return 0.0;
     }
     let bins = (h / step + 2) as usize * 2;
     let score = |deg: f32| -> f64 {
         let t = deg.to_radians();
-        let (s, c) = (t.sin() / step as f32, t.cos() / step as f32);
-        let half = bins as f32 / 2.0;
+        let (s, c) = (t.sin(), t.cos());
         let mut hist = vec![0u32; bins];
-        for &(x, y, n) in &pts {
+        for &(x, y) in &pts {
             // Row of the point once the image is turned by -deg.
-            let r = -x * s + y * c + half;
+            let r = (-x * s + y * c) / step as f32 + bins as f32 / 2.0;
             if r >= 0.0 && (r as usize) < bins {
-                hist[r as usize] += n;
+                hist[r as usize] += 1;
             }
         }
         hist.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
