@@ -84,8 +84,8 @@ enum Command {
         /// OCR slots, i.e. envelopes read at once (default: the number of cores).
         #[arg(long)]
         slots: Option<usize>,
-        /// Envelopes in flight: read, classified or stored at once (default: the slots; one more
-        /// keeps the next envelope ready for a slot while one is classified and stored).
+        /// Envelopes in flight: read, classified or stored at once (default: one more than the
+        /// slots, so the next envelope is ready for a slot while one is classified and stored).
         #[arg(long)]
         in_flight: Option<usize>,
         /// A classifier model file instead of the one built in.
@@ -114,8 +114,8 @@ enum Command {
         /// OCR slots, i.e. envelopes read at once (default: the number of cores).
         #[arg(long)]
         slots: Option<usize>,
-        /// Envelopes in flight and the broker prefetch (default: the slots; one more keeps the
-        /// next envelope ready for a slot while one is classified and stored).
+        /// Envelopes in flight and the broker prefetch (default: one more than the slots, so the
+        /// next envelope is ready for a slot while one is classified and stored).
         #[arg(long)]
         in_flight: Option<usize>,
         /// A classifier model file instead of the one built in.

@@ -281,8 +281,8 @@ fn supervise(world: &World, workers: &mut [(String, Child)], crash_on: Option<&s
     restarts
 }
 
-/// SIGTERMs the workers and checks that each exits cleanly.
-fn stop(workers: Vec<(String, Child)>) {
+/// SIGTERMs the workers and checks that each exits cleanly (else shows the end of its log).
+fn stop(world: &World, workers: Vec<(String, Child)>) {
     for (_, child) in &workers {
         // SAFETY: kill(2) on the pid of a child we own.
         unsafe { libc_kill(child.id() as i32, 15) };
@@ -299,10 +299,16 @@ fn stop(workers: Vec<(String, Child)>) {
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        assert!(
-            status.success(),
-            "{name} exited with {status} after SIGTERM"
-        );
+        if !status.success() {
+            let log = std::fs::read_to_string(world.path().join(format!("{name}.log")))
+                .unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            panic!(
+                "{name} exited with {status} after SIGTERM; its log ends:\n{}",
+                tail.join("\n")
+            );
+        }
     }
 }
 
@@ -382,7 +388,7 @@ async fn poison_envelope(postgres: bool) {
     let (store, mut workers, _) = start(&world, 6, 31, Some(poison)).await;
     let restarts =
         run_until_finished(&world, &store, &mut workers, Some(poison), 6, |_, _| {}).await;
-    stop(workers);
+    stop(&world, workers);
     println!("poison envelope: {restarts} worker restarts");
     let all = store.list(None, 100).await.unwrap();
     for e in &all {
@@ -399,7 +405,13 @@ async fn poison_envelope(postgres: bool) {
                 ("rejected", reason.as_str())
             );
         } else {
-            assert_eq!(e.status, EnvelopeStatus::AwaitingValidation, "{}", e.name);
+            assert_eq!(
+                e.status,
+                EnvelopeStatus::AwaitingValidation,
+                "{} ({:?})",
+                e.name,
+                e.reason
+            );
         }
     }
     assert_eq!(
@@ -477,7 +489,7 @@ async fn workers_killed_mid_run_lose_and_duplicate_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let elapsed = started.elapsed();
-    stop(workers);
+    stop(&world, workers);
     println!(
         "{count} envelopes, 2 workers, w1 SIGKILLed at {kills:?} envelopes done (interrupting {interrupted:?}): all finished in {:.1} s",
         elapsed.as_secs_f64()
@@ -526,7 +538,7 @@ async fn broker_restarted_mid_run_loses_and_duplicates_nothing() {
     )
     .await;
     let elapsed = started.elapsed();
-    stop(workers);
+    stop(&world, workers);
     println!(
         "{count} envelopes, 2 workers, broker restarted at {restarted_at:?} envelopes done, {restarts} worker restarts: all finished in {:.1} s",
         elapsed.as_secs_f64()
@@ -595,7 +607,7 @@ async fn mailroom_run_goes_through_the_broker_when_amqp_url_is_set() {
         assert!(Instant::now() < deadline, "envelopes not finished");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop(workers);
+    stop(&world, workers);
     assert_each_stored_once(&store, 3).await;
     // Published by the relay and consumed from the queue, not taken from the store's queue.
     let published = store.unpublished(10).await.unwrap();

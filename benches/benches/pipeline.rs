@@ -3,19 +3,19 @@
 //!
 //! ```sh
 //! cargo build --release --workspace
-//! cargo bench -p mailroom-benches --bench pipeline [-- --count 200] [--seed 5150] [--runs 1,2,1:3,2:2]
+//! cargo bench -p mailroom-benches --bench pipeline [-- --count 200] [--seed 5150] [--runs 1,2,1:2,2:1]
 //! ```
 //!
 //! - A set of `--count` envelopes (default 200) is generated with `--seed`.
 //! - `--runs` lists the pipeline runs: worker processes, each with `:` its envelopes in flight
-//!   (default `1,2,1:3,2:2` on 2 cores; `2:2` is 2 workers holding 2 envelopes each).
+//!   (default `1,2,1:2,2:1` on 2 cores; `2:1` is 2 workers holding 1 envelope each).
 //! - **OCR floor**: every envelope read by a `mailroom_ocr::Reader` with one slot per core; the
 //!   engine's pure recognition time summed over the pages and divided by the cores is the least
 //!   time any pipeline on this machine could take. Its envelopes per hour are the ceiling.
 //! - **Pipeline**: for 1 worker process (all the cores' slots) and for 2 (the slots shared),
-//!   each holding its default envelopes in flight (as many as its slots), then each holding
-//!   one envelope more (`--in-flight`), so the next one waits at the slots while one is
-//!   classified and stored; a fresh SQLite store and fresh queues (a random name prefix): `mailroom ingest` stores and
+//!   each holding its default envelopes in flight (one more than its slots, so the next one
+//!   waits at the slots while one is classified and stored), then each holding only as many
+//!   as its slots (`--in-flight`), for comparison; a fresh SQLite store and fresh queues (a random name prefix): `mailroom ingest` stores and
 //!   publishes every envelope, then the workers start and the clock runs until the store holds a
 //!   result for every envelope (the workers' start is included). Broker, store and routing cost
 //!   what the pipeline takes over the floor.
@@ -291,7 +291,7 @@ fn pipeline(
     }
     rt.block_on(store.close());
     delete_queues(url, &prefix)?;
-    let flight = in_flight.map_or_else(|| format!("{slots} (default)"), |n| n.to_string());
+    let flight = in_flight.map_or_else(|| format!("{} (default)", slots + 1), |n| n.to_string());
     println!(
         "pipeline, {workers} worker process(es) x {slots} slot(s), {flight} envelopes in flight each: {total} envelopes in {wall:.1} s: {:.0} envelopes/hour (ingest and publish before: {ingest:.1} s)",
         total as f64 * 3600.0 / wall
@@ -407,7 +407,7 @@ fn main() -> anyhow::Result<()> {
         per(f.marks),
         per(f.cpu)
     );
-    // The default runs, 1 worker process then 2, then each holding one envelope more than
+    // The default runs, 1 worker process then 2, then each holding only as many envelopes as
     // its OCR slots.
     let runs = args.runs.clone().unwrap_or_else(|| {
         let mut runs: Vec<Run> = [1, 2]
@@ -419,7 +419,7 @@ fn main() -> anyhow::Result<()> {
         for workers in [1, 2] {
             runs.push(Run {
                 workers,
-                in_flight: Some((cores / workers).max(1) + 1),
+                in_flight: Some((cores / workers).max(1)),
             });
         }
         runs

@@ -39,7 +39,7 @@ pub struct EmbeddedConfig {
     pub database_url: Option<String>,
     /// The OCR stage; its slots are the envelopes read at once.
     pub ocr: mailroom_ocr::Config,
-    /// Envelopes in flight (`0`: as many as the OCR slots, see [`Pipeline::in_flight`]).
+    /// Envelopes in flight (`0`: one more than the OCR slots, see [`Pipeline::in_flight`]).
     pub in_flight: usize,
     /// A classifier model file instead of the one built in.
     pub model: Option<PathBuf>,
@@ -289,8 +289,14 @@ pub async fn run_with(
                 Err(_) => break,
             },
         };
+        let gate = tokio::select! {
+            _ = stop.changed() => continue,
+            g = pipeline.gate() => g,
+        };
         match store.claim_next(&config.worker, config.lease).await {
             Ok(Some(claimed)) => {
+                // Here, not in the task: nothing else is claimed until it is settled.
+                let turn = gate.settle(claimed.attempts).await;
                 let (store, pipeline, worker, lease) = (
                     store.clone(),
                     pipeline.clone(),
@@ -299,6 +305,7 @@ pub async fn run_with(
                 );
                 in_flight.spawn(async move {
                     let _permit = permit;
+                    let _turn = turn;
                     let work = process_claimed(&store, &pipeline, &claimed.id, claimed.attempts);
                     tokio::pin!(work);
                     let mut renew = tokio::time::interval(lease / 3);
@@ -316,7 +323,7 @@ pub async fn run_with(
                 });
             }
             Ok(None) => {
-                drop(permit);
+                drop((permit, gate));
                 // The inbox is looked at before the queue: an envelope stored in between is
                 // then seen waiting.
                 if config.exit_when_idle
@@ -338,7 +345,7 @@ pub async fn run_with(
                 }
             }
             Err(e) => {
-                drop(permit);
+                drop((permit, gate));
                 tracing::warn!(error = %e, "queue unavailable; retrying");
                 tokio::time::sleep(config.poll).await;
             }

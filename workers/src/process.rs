@@ -33,14 +33,16 @@ use crate::routing;
 /// What the pipeline needs besides the store: the OCR stage and the classifier, shared by
 /// every envelope in flight.
 ///
-/// The envelopes in flight ([`Pipeline::in_flight`]) are by default as many as the OCR slots
-/// ([`Pipeline::slots`]). One more (`--in-flight`) lets the next envelope wait at the slots
-/// while one is classified, stored and acked: the slots were busy 98.4 % of a bench run instead
-/// of about 97.8 % (`benches/pipeline.rs` prints it). It is not the default because the waiting
-/// envelope is already claimed: if a poison envelope kills the worker process, the one waiting
-/// beside it is charged an interrupted attempt too, and after enough of them it is rejected
-/// with the poison one. An envelope waits for an OCR slot before reading, so
-/// `mailroom_ocr_slots_busy` never exceeds the slots.
+/// The envelopes in flight ([`Pipeline::in_flight`]) are by default one more than the OCR
+/// slots ([`Pipeline::slots`]): the next envelope waits at the slots while one is classified,
+/// stored and acked, so the slots do not wait for the queue (busy 98.6 % of a bench run instead
+/// of 97.4 %; `benches/pipeline.rs` prints it). An envelope waits for an OCR slot before
+/// reading, so `mailroom_ocr_slots_busy` never exceeds the slots.
+///
+/// Envelopes pass a [`Gate`] to be claimed, one at a time, and are then given their [`Turn`]. If a poison envelope kills the worker
+/// process, every envelope claimed in that process is charged an interrupted attempt; so an
+/// envelope whose earlier try was interrupted is processed alone in its process (its turn is
+/// exclusive), and an innocent one charged beside a poison one is never charged again.
 #[derive(Clone)]
 pub struct Pipeline {
     pub reader: Arc<Reader>,
@@ -50,6 +52,7 @@ pub struct Pipeline {
     pub max_attempts: u32,
     in_flight: usize,
     reading: Arc<tokio::sync::Semaphore>,
+    turns: Turns,
 }
 
 /// The default of [`Pipeline::max_attempts`].
@@ -74,8 +77,9 @@ impl Pipeline {
             reader: Arc::new(Reader::new(ocr)?),
             qualifier: Arc::new(Qualifier::new(model)),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
-            in_flight: slots,
+            in_flight: slots + 1,
             reading: Arc::new(tokio::sync::Semaphore::new(slots)),
+            turns: Turns::default(),
         })
     }
 
@@ -102,7 +106,7 @@ impl Pipeline {
     }
 
     /// How many envelopes to keep in flight (claimed, or prefetched from the broker): by
-    /// default the OCR slots, see the type's docs.
+    /// default one more than the OCR slots, see the type's docs.
     pub fn in_flight(&self) -> usize {
         self.in_flight
     }
@@ -114,6 +118,76 @@ impl Pipeline {
             self.in_flight = n.max(self.slots());
         }
         self
+    }
+
+    /// Waits for this process's turn to claim an envelope; claim it, then [`Gate::settle`]
+    /// with the claim's attempts (see the type's docs). Claims in one process go one at a time.
+    pub async fn gate(&self) -> Gate {
+        Gate::take(&self.turns).await
+    }
+}
+
+/// The turns of one process's envelopes: shared by first tries, exclusive for an envelope
+/// whose earlier try was interrupted; and claims, one at a time.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Turns {
+    claiming: Arc<tokio::sync::Mutex<()>>,
+    running: Arc<tokio::sync::RwLock<()>>,
+}
+
+/// The right to claim one envelope in this process, taken before the claim: no other envelope
+/// of the process is claimed until it is settled.
+#[derive(Debug)]
+pub struct Gate {
+    claiming: tokio::sync::OwnedMutexGuard<()>,
+    shared: tokio::sync::OwnedRwLockReadGuard<()>,
+    running: Arc<tokio::sync::RwLock<()>>,
+}
+
+impl Gate {
+    async fn take(turns: &Turns) -> Gate {
+        let claiming = turns.claiming.clone().lock_owned().await;
+        let shared = turns.running.clone().read_owned().await;
+        Gate {
+            claiming,
+            shared,
+            running: turns.running.clone(),
+        }
+    }
+
+    /// The turn of try `attempts` of the envelope just claimed, held until it is finished. A
+    /// first try runs beside the others. After an interrupted try, it waits (holding the claim
+    /// gate, so nothing else is claimed meanwhile) until the envelopes in flight beside it are
+    /// finished, and runs alone: no other envelope of this process is claimed while it runs.
+    pub async fn settle(self, attempts: u32) -> Turn {
+        let Gate {
+            claiming,
+            shared,
+            running,
+        } = self;
+        if attempts <= 1 {
+            return Turn::Shared(shared);
+        }
+        drop(shared);
+        let alone = running.write_owned().await;
+        drop(claiming);
+        Turn::Alone(alone)
+    }
+}
+
+/// An envelope's turn, held until it is finished: see [`Pipeline`]'s docs.
+#[derive(Debug)]
+pub enum Turn {
+    /// Beside the other envelopes in flight (a first try).
+    Shared(tokio::sync::OwnedRwLockReadGuard<()>),
+    /// Alone in its process.
+    Alone(tokio::sync::OwnedRwLockWriteGuard<()>),
+}
+
+impl Turn {
+    /// Whether the envelope runs alone.
+    pub fn alone(&self) -> bool {
+        matches!(self, Turn::Alone(_))
     }
 }
 
@@ -143,8 +217,12 @@ pub async fn claim_and_process(
     worker: &str,
     lease: std::time::Duration,
 ) -> Result<Outcome, WorkerError> {
+    let gate = pipeline.gate().await;
     match store.claim(id, worker, lease).await? {
-        Claim::Claimed { attempts } => process_claimed(store, pipeline, id, attempts).await,
+        Claim::Claimed { attempts } => {
+            let _turn = gate.settle(attempts).await;
+            process_claimed(store, pipeline, id, attempts).await
+        }
         Claim::AlreadyDone(_) => Ok(Outcome::AlreadyDone),
         Claim::Unknown => {
             tracing::warn!(envelope = %id, "no such envelope in the store");
@@ -456,5 +534,50 @@ fn renumber(e: OcrError, offset: u32, name: &str) -> OcrError {
             page: page + offset,
             reason,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Whether the gate opens within a short wait.
+    async fn opens(turns: &Turns) -> Option<Gate> {
+        tokio::time::timeout(Duration::from_millis(100), Gate::take(turns))
+            .await
+            .ok()
+    }
+
+    #[tokio::test]
+    async fn first_tries_share_and_an_interrupted_one_runs_alone() {
+        let turns = Turns::default();
+        let a = Gate::take(&turns).await.settle(1).await;
+        let b = Gate::take(&turns).await.settle(1).await;
+        assert!(!a.alone() && !b.alone(), "first tries run side by side");
+        // A second try waits for the envelopes in flight beside it, and nothing else is
+        // claimed meanwhile...
+        let suspect = Gate::take(&turns).await;
+        let alone = tokio::spawn(async move { suspect.settle(2).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!alone.is_finished(), "ran beside envelopes still in flight");
+        assert!(
+            opens(&turns).await.is_none(),
+            "claimed while a suspect waits"
+        );
+        drop(a);
+        assert!(!alone.is_finished());
+        drop(b);
+        let alone = tokio::time::timeout(Duration::from_secs(5), alone)
+            .await
+            .expect("runs once the others are done")
+            .unwrap();
+        assert!(alone.alone());
+        // ...nor while it runs.
+        assert!(opens(&turns).await.is_none(), "claimed beside a suspect");
+        drop(alone);
+        let next = opens(&turns).await.expect("the gate opens again");
+        assert!(!next.settle(1).await.alone());
     }
 }

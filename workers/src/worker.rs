@@ -3,7 +3,7 @@
 //! Each process runs two loops over one store:
 //!
 //! - the consumer ([`crate::broker::run_consumer`]) with a prefetch of the envelopes in
-//!   flight ([`Pipeline::in_flight`]: one per OCR slot by default), so every slot has work
+//!   flight ([`Pipeline::in_flight`]: one more than the OCR slots by default), so every slot has work
 //!   and no envelope waits in a busy process while another is idle. Each delivery is claimed in the store ([`mailroom_store::Store::claim`]: a finished
 //!   envelope only gets acked again) and processed ([`process_claimed`]); the delivery is
 //!   settled after the store committed:
@@ -69,7 +69,7 @@ pub struct WorkerConfig {
     pub database_url: Option<String>,
     /// The OCR stage; its slots are the envelopes read at once.
     pub ocr: mailroom_ocr::Config,
-    /// Envelopes in flight (`0`: as many as the OCR slots, see [`Pipeline::in_flight`]).
+    /// Envelopes in flight (`0`: one more than the OCR slots, see [`Pipeline::in_flight`]).
     pub in_flight: usize,
     /// A classifier model file instead of the one built in.
     pub model: Option<PathBuf>,
@@ -318,6 +318,7 @@ impl Handler {
     /// The envelope's outcome, and whether its earlier attempts were all interrupted (it
     /// kills its worker: the store has just rejected it, and it goes to the dead letters).
     async fn process(&self, id: &EnvelopeId) -> Result<(Outcome, bool), WorkerError> {
+        let gate = self.pipeline.gate().await;
         let attempts = match self.store.claim(id, &self.worker, self.lease).await? {
             Claim::Claimed { attempts } => attempts,
             Claim::AlreadyDone(_) => return Ok((Outcome::AlreadyDone, false)),
@@ -326,6 +327,7 @@ impl Handler {
                 return Ok((Outcome::AlreadyDone, false));
             }
         };
+        let _turn = gate.settle(attempts).await;
         let interrupted = attempts > self.pipeline.max_attempts;
         if !interrupted
             && let Some(name) = &self.crash_on
