@@ -189,6 +189,9 @@ pub struct Settings {
     /// With [`Orientation::OsdWhenUnsure`]: mean word confidence (0..100) under which a result
     /// is unsure.
     pub unsure_below: f32,
+    /// Read again, as blocks, the bands of a page where ink stands that no word covers (lines
+    /// the page layout dropped, such as rows of dotted leaders).
+    pub recover_missed: bool,
     /// Straighten pages whose lines are skewed by at least `deskew_min_deg`.
     pub deskew: bool,
     pub deskew_min_deg: f32,
@@ -217,6 +220,7 @@ impl Default for Settings {
             osd_min_confidence: 2.0,
             osd_dpi: 150,
             unsure_below: 60.0,
+            recover_missed: true,
             deskew: true,
             deskew_min_deg: 0.5,
             blank_ink_per_10k: 5,

@@ -429,6 +429,10 @@ pub(crate) fn read_page(
     } else {
         best
     };
+    let mut best = best;
+    if settings.recover_missed {
+        page.recover_missed(&mut best, &mut engines.text, &mut clock)?;
+    }
     let Clock {
         clean_ms,
         recognize_ms,
@@ -667,6 +671,158 @@ impl<'a> Prepared<'a> {
     }
 }
 
+impl Prepared<'_> {
+    /// Reads again, as a block, the bands of the page where ink stands that no word covers:
+    /// Tesseract's page layout sometimes drops whole lines (rows of dotted leaders such as a
+    /// pharmacy's "TOTAL ........ 80,26" block, read right once cut out). Bands thinner than
+    /// half a line (rules, dashes) are left alone, and only confident words that overlap no word
+    /// already read are added, as blocks of their own after the page's.
+    fn recover_missed(
+        &self,
+        first: &mut Attempt<'_>,
+        engine: &mut Engine,
+        clock: &mut Clock,
+    ) -> Result<(), Fault> {
+        let t = Instant::now();
+        let bands = missed_bands(&first.seen, &first.words);
+        clock.clean_ms += ms(t.elapsed());
+        let (pw, ph) = first.seen.dimensions();
+        let after = first.words.iter().map(|w| w.block).max().unwrap_or(0) + 1;
+        let mut added = false;
+        for (block, [x0, y0, x1, y1]) in (after..).zip(bands) {
+            let (x0, y0) = (
+                x0.saturating_sub(MISSED_MARGIN),
+                y0.saturating_sub(MISSED_MARGIN),
+            );
+            let (x1, y1) = ((x1 + MISSED_MARGIN).min(pw), (y1 + MISSED_MARGIN).min(ph));
+            let crop = image::imageops::crop_imm(&*first.seen, x0, y0, x1 - x0, y1 - y0).to_image();
+            let t = Instant::now();
+            let c = cpu_ms();
+            let (words, _) = engine
+                .recognize(&crop, self.dpi, PSM_BLOCK)
+                .map_err(|e| Fault::new(self.index, FaultKind::Engine, e))?;
+            clock.recognize_ms += ms(t.elapsed());
+            clock.recognize_cpu_ms += cpu_ms() - c;
+            clock.lines_reread += 1;
+            let found: Vec<RawWord> = words
+                .into_iter()
+                .filter(|w| w.conf >= MISSED_MIN_CONF && w.text.chars().any(char::is_alphanumeric))
+                .map(|mut w| {
+                    w.left += x0;
+                    w.top += y0;
+                    w.block = block;
+                    w
+                })
+                .filter(|w| !first.words.iter().any(|o| overlaps(o, w)))
+                .collect();
+            added |= !found.is_empty();
+            first.words.extend(found);
+        }
+        if added {
+            first.mean = letter_confidence(&first.words);
+        }
+        Ok(())
+    }
+}
+
+/// Tesseract's page segmentation mode for a uniform block of text.
+const PSM_BLOCK: u32 = 6;
+/// Pixels around a missed band when it is cut out.
+const MISSED_MARGIN: u32 = 6;
+/// Strokes a row of uncovered ink needs to count as missed text.
+const MISSED_MIN_STROKES: u32 = 10;
+/// Confidence (0..100) a word read in a missed band needs to be kept.
+const MISSED_MIN_CONF: f32 = 70.0;
+
+/// Whether two words' boxes share more than a third of the smaller one.
+fn overlaps(a: &RawWord, b: &RawWord) -> bool {
+    let w = (a.left + a.width)
+        .min(b.left + b.width)
+        .saturating_sub(a.left.max(b.left));
+    let h = (a.top + a.height)
+        .min(b.top + b.height)
+        .saturating_sub(a.top.max(b.top));
+    let smaller = (a.width * a.height).min(b.width * b.height).max(1);
+    3 * w * h > smaller
+}
+
+/// Bands `[x0, y0, x1, y1]` of `img` where ink stands that none of `words` covers, at least
+/// half a line of text high: rows sampled on every other pixel, a row is missed when
+/// [`MISSED_MIN_STROKES`] strokes start in its uncovered ink.
+fn missed_bands(img: &GrayImage, words: &[RawWord]) -> Vec<[u32; 4]> {
+    let (w, h) = img.dimensions();
+    if words.is_empty() || w < 16 || h < 16 {
+        return Vec::new();
+    }
+    let mut heights: Vec<u32> = words.iter().map(|w| w.height).collect();
+    heights.sort_unstable();
+    let line = heights[heights.len() / 2].max(8);
+    // Covered columns of each row, as intervals, from the words' boxes (1 px of slack).
+    let mut covered: Vec<Vec<(u32, u32)>> = vec![Vec::new(); h as usize];
+    for word in words {
+        let (top, bottom) = (
+            word.top.saturating_sub(1),
+            (word.top + word.height + 1).min(h),
+        );
+        for row in &mut covered[top as usize..bottom as usize] {
+            row.push((word.left.saturating_sub(1), word.left + word.width + 1));
+        }
+    }
+    let raw = img.as_raw();
+    let (margin_x, margin_y) = (w / 40, h / 40);
+    let mut rows: Vec<Option<(u32, u32)>> = vec![None; h as usize];
+    for y in (margin_y..h - margin_y).step_by(2) {
+        let cover = &covered[y as usize];
+        let line_px = &raw[(y * w) as usize..((y + 1) * w) as usize];
+        // Strokes starting in uncovered ink: letters and dots make many, a rule one, a
+        // table's borders a few.
+        let (mut starts, mut x0, mut x1) = (0u32, u32::MAX, 0u32);
+        let mut inked = false;
+        for x in (margin_x..w - margin_x).step_by(2) {
+            let ink = line_px[x as usize] < 128 && !cover.iter().any(|&(a, b)| x >= a && x < b);
+            if ink && !inked {
+                starts += 1;
+                x0 = x0.min(x);
+                x1 = x1.max(x);
+            }
+            inked = ink;
+        }
+        if starts >= MISSED_MIN_STROKES {
+            rows[y as usize] = Some((x0, x1));
+        }
+    }
+    // Runs of missed rows (gaps of a quarter line allowed) at least half a line high.
+    let mut bands = Vec::new();
+    let mut run: Option<[u32; 4]> = None;
+    let mut last = 0u32;
+    for y in (margin_y..h - margin_y).step_by(2) {
+        match (rows[y as usize], run.as_mut()) {
+            (Some((a, b)), Some(r)) if y - last <= line / 4 + 2 => {
+                r[0] = r[0].min(a);
+                r[2] = r[2].max(b);
+                r[3] = y;
+                last = y;
+            }
+            (Some((a, b)), _) => {
+                if let Some(r) = run.take()
+                    && r[3] - r[1] >= line / 2
+                {
+                    bands.push(r);
+                }
+                run = Some([a, y, b, y]);
+                last = y;
+            }
+            (None, _) => {}
+        }
+    }
+    if let Some(r) = run
+        && r[3] - r[1] >= line / 2
+    {
+        bands.push(r);
+    }
+    bands
+}
+
 /// Tesseract's page segmentation mode for a single line of text.
 const PSM_SINGLE_LINE: u32 = 7;
 
@@ -789,6 +945,43 @@ pub(crate) fn layout_text<'a>(words: impl Iterator<Item = &'a RawWord>) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn boxed(left: u32, top: u32, width: u32, height: u32) -> RawWord {
+        RawWord {
+            text: "mot".into(),
+            left,
+            top,
+            width,
+            height,
+            conf: 90.0,
+            block: 1,
+            par: 1,
+            line: 1,
+        }
+    }
+
+    #[test]
+    fn ink_no_word_covers_is_a_missed_band_and_rules_are_not() {
+        // Two "lines" of letter-like strokes (3 px ink, 5 px white) at rows 200..230 and
+        // 400..430, and a rule at row 600.
+        let img = GrayImage::from_fn(1000, 1000, |x, y| {
+            let letters = (200..230).contains(&y) || (400..430).contains(&y);
+            let stroke = (100..900).contains(&x) && x % 8 < 3;
+            let rule = (600..604).contains(&y) && (100..900).contains(&x);
+            image::Luma([if (letters && stroke) || rule { 0 } else { 255 }])
+        });
+        let read = [boxed(98, 198, 804, 34)];
+        let bands = missed_bands(&img, &read);
+        assert_eq!(bands.len(), 1, "{bands:?}");
+        let [x0, y0, x1, y1] = bands[0];
+        assert!(x0 <= 106 && x1 >= 890, "{bands:?}");
+        assert!(
+            (398..=402).contains(&y0) && (426..=430).contains(&y1),
+            "{bands:?}"
+        );
+        // Everything read: nothing missed.
+        assert!(missed_bands(&img, &[read[0].clone(), boxed(98, 398, 804, 34)]).is_empty());
+    }
 
     fn word(text: &str, conf: f32, line: u32) -> RawWord {
         RawWord {
