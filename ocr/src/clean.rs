@@ -200,24 +200,8 @@ pub(crate) fn rotate(img: &GrayImage, deg: u32) -> GrayImage {
 /// sheet went into the scanner turned clockwise; [`deskew`] with this angle straightens them), found by maximising the variance of the row profile of ink projected at
 /// each candidate angle, on a reduced image. 0 when nothing stands out.
 pub(crate) fn estimate_skew(img: &GrayImage, dpi: u32, max_deg: f32) -> f32 {
-    // Work at about 75 dpi: lines stay distinct, the sums are cheap.
-    let step = (dpi / 75).max(1);
-    let (w, h) = img.dimensions();
-    let raw = img.as_raw();
-    let mut pts: Vec<(f32, f32)> = Vec::new();
-    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    let (mx, my) = (w / 20, h / 20);
-    let mut y = my;
-    while y < h - my {
-        let mut x = mx;
-        while x < w - mx {
-            if raw[(y * w + x) as usize] < INK {
-                pts.push((x as f32 - cx, y as f32 - cy));
-            }
-            x += step;
-        }
-        y += step;
-    }
+    let (pts, step) = ink_points(img, dpi);
+    let h = img.height();
     if pts.len() < 200 {
         return 0.0;
     }
@@ -277,6 +261,29 @@ pub(crate) fn estimate_skew(img: &GrayImage, dpi: u32, max_deg: f32) -> f32 {
     } else {
         best.0
     }
+}
+
+/// The ink samples of `img` about its centre, on a grid of about 75 dpi (lines stay distinct,
+/// the sums are cheap) inside a 5 % margin, and the grid's step in pixels.
+fn ink_points(img: &GrayImage, dpi: u32) -> (Vec<(f32, f32)>, u32) {
+    let step = (dpi / 75).max(1);
+    let (w, h) = img.dimensions();
+    let raw = img.as_raw();
+    let mut pts: Vec<(f32, f32)> = Vec::new();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let (mx, my) = (w / 20, h / 20);
+    let mut y = my;
+    while y < h - my {
+        let mut x = mx;
+        while x < w - mx {
+            if raw[(y * w + x) as usize] < INK {
+                pts.push((x as f32 - cx, y as f32 - cy));
+            }
+            x += step;
+        }
+        y += step;
+    }
+    (pts, step)
 }
 
 /// Where the pixel (x, y) of a deskewed image comes from in the skewed one, for a skew of
@@ -476,23 +483,8 @@ mod tests {
     /// The skew finder as it was first written (one scalar loop per angle): the faster one must
     /// find the very same angles.
     fn reference_skew(img: &GrayImage, dpi: u32, max_deg: f32) -> f32 {
-        let step = (dpi / 75).max(1);
-        let (w, h) = img.dimensions();
-        let raw = img.as_raw();
-        let mut pts: Vec<(f32, f32)> = Vec::new();
-        let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-        let (mx, my) = (w / 20, h / 20);
-        let mut y = my;
-        while y < h - my {
-            let mut x = mx;
-            while x < w - mx {
-                if raw[(y * w + x) as usize] < INK {
-                    pts.push((x as f32 - cx, y as f32 - cy));
-                }
-                x += step;
-            }
-            y += step;
-        }
+        let (pts, step) = ink_points(img, dpi);
+        let h = img.height();
         if pts.len() < 200 {
             return 0.0;
         }

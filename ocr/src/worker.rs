@@ -396,7 +396,7 @@ pub(crate) fn read_page(
             }
         }
     };
-    let best = if !settings.fallback_languages.is_empty()
+    let mut best = if !settings.fallback_languages.is_empty()
         && best.quality() < settings.fallback_below
     {
         if engines.fallback.is_none() {
@@ -429,7 +429,6 @@ pub(crate) fn read_page(
     } else {
         best
     };
-    let mut best = best;
     if settings.recover_missed {
         page.recover_missed(&mut best, &mut engines.text, &mut clock)?;
     }

@@ -3,8 +3,9 @@
 //! Each process runs two loops over one store:
 //!
 //! - the consumer ([`crate::broker::run_consumer`]) with a prefetch of the envelopes in
-//!   flight ([`Pipeline::in_flight`]: one more than the OCR slots by default), so every slot has work
-//!   and no envelope waits in a busy process while another is idle. Each delivery is claimed in the store ([`mailroom_store::Store::claim`]: a finished
+//!   flight ([`Pipeline::in_flight`]: one more than the OCR slots by default), so every slot
+//!   has work and only one envelope per process waits while another process may be idle. Each
+//!   delivery is claimed in the store ([`mailroom_store::Store::claim`]: a finished
 //!   envelope only gets acked again) and processed ([`process_claimed`]); the delivery is
 //!   settled after the store committed:
 //!
